@@ -1,0 +1,1 @@
+"""ingest_api: the HTTP contract that lands raw events in PostgreSQL (and nothing else)."""

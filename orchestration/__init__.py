@@ -1,0 +1,1 @@
+"""orchestration: the Dagster code location (assets, checks, resources, schedules)."""

@@ -1,0 +1,187 @@
+"""Where the database is: the embedded PostgreSQL (pgserver) or the server named by DATABASE_URL.
+
+The embedded server keeps its data under `.touchline/pgdata` of the checkout and listens on a Unix
+socket in that folder only. It is started on first use and left running (`touchline db stop` stops it).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import warnings
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+from sqlalchemy.engine import URL, make_url
+
+from touchline.settings import Settings, get_settings
+
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached; the message is one line a user can act on."""
+
+
+# Settings the embedded server starts with: sized for a 2-core, 24 GiB machine, durability kept
+# (fsync and synchronous_commit stay on: a 2xx from the API means committed).
+EMBEDDED_CONF = {
+    "shared_buffers": "1GB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "15min",
+    "max_connections": "200",
+    "wal_compression": "on",
+    "jit": "off",
+}
+
+
+def _pg_bin(name: str) -> str:
+    import pgserver._commands as cmds
+
+    return str(cmds.POSTGRES_BIN_PATH / name)
+
+
+def embedded_running(settings: Settings | None = None) -> bool:
+    settings = settings or get_settings()
+    pid_file = settings.pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, 0)
+        return True
+    except (ValueError, ProcessLookupError, IndexError):
+        return False
+    except PermissionError:
+        return True
+
+
+def start_embedded(settings: Settings | None = None) -> str:
+    """Start (or reuse) the embedded server; return its server URL (database `postgres`)."""
+    settings = settings or get_settings()
+    import pgserver
+
+    settings.pgdata.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not (settings.pgdata / "PG_VERSION").exists()
+    server = pgserver.get_server(settings.pgdata, cleanup_mode=None)
+    url = server.get_uri()
+    if fresh:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for key, value in EMBEDDED_CONF.items():
+                conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
+        _pg_ctl(settings, "restart")  # reuses postmaster.opts: same socket, new settings
+    return url
+
+
+def stop_embedded(settings: Settings | None = None) -> bool:
+    settings = settings or get_settings()
+    if not embedded_running(settings):
+        return False
+    _pg_ctl(settings, "stop")
+    return True
+
+
+def _pg_ctl(settings: Settings, action: str) -> None:
+    user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs postgres as its own user under root
+    subprocess.run(
+        [_pg_bin("pg_ctl"), "-D", str(settings.pgdata), "-w", "-m", "fast", "-l", str(settings.pgdata / "log"), action],
+        check=True, capture_output=True, user=user, timeout=60,
+    )
+
+
+def server_url(settings: Settings | None = None) -> str:
+    """The URL of the server's maintenance database (`postgres`) or DATABASE_URL as given."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded(settings)
+
+
+def with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def libpq_url(url: str) -> str:
+    """A URL that psql, psycopg and dbt accept (no SQLAlchemy driver suffix)."""
+    u = make_url(url)
+    return u.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def data_url(settings: Settings | None = None) -> str:
+    """URL of the database holding touchline's schemas (created when missing)."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return libpq_url(settings.database_url)
+    url = with_database(start_embedded(settings), settings.database_name)
+    ensure_database(url)
+    return url
+
+
+def dagster_url(settings: Settings | None = None) -> str:
+    """URL for Dagster's own storage, kept apart from the data: database `<data db>_dagster`."""
+    settings = settings or get_settings()
+    data = make_url(data_url(settings))
+    url = with_database(data.render_as_string(hide_password=False), f"{data.database}_dagster")
+    ensure_database(url)
+    return make_url(url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+
+
+def ensure_database(url: str) -> None:
+    """Create the database of `url` if it does not exist (needs CREATEDB on an external server)."""
+    target = make_url(url).database
+    maintenance = libpq_url(with_database(url, "postgres"))
+    try:
+        with psycopg.connect(libpq_url(url), connect_timeout=get_settings().connect_timeout_s):
+            return
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise DatabaseUnavailable(_one_line(url, exc)) from exc
+    with psycopg.connect(maintenance, autocommit=True, connect_timeout=get_settings().connect_timeout_s) as conn:
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+            conn.execute(f'CREATE DATABASE "{target}"')
+
+
+def drop_database(url: str) -> None:
+    target = make_url(url).database
+    with psycopg.connect(libpq_url(with_database(url, "postgres")), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+
+
+def _one_line(url: str, exc: Exception) -> str:
+    safe = make_url(url).render_as_string(hide_password=True)
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"database not reachable at {safe}: {reason}"
+
+
+def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
+    """A psycopg 3 connection to the data database; DatabaseUnavailable within the connect timeout."""
+    url = libpq_url(url or data_url())
+    try:
+        return psycopg.connect(url, connect_timeout=get_settings().connect_timeout_s, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(_one_line(url, exc)) from exc
+
+
+@contextlib.contextmanager
+def transaction(url: str | None = None) -> Iterator[psycopg.Connection]:
+    with connect(url) as conn:
+        with conn.transaction():
+            yield conn
+
+
+def socket_dir(url: str) -> str | None:
+    host = make_url(url).query.get("host")
+    return host if isinstance(host, str) else None
+
+
+def url_parts(url: str) -> URL:
+    return make_url(url)
+
+
+def pg_bin(name: str) -> Path:
+    return Path(_pg_bin(name))
