@@ -185,3 +185,16 @@ def url_parts(url: str) -> URL:
 
 def pg_bin(name: str) -> Path:
     return Path(_pg_bin(name))
+
+
+def dbt_env(url: str | None = None) -> dict[str, str]:
+    """Environment variables that `dbt_project/profiles.yml` reads to reach the data database."""
+    u = make_url(libpq_url(url or data_url()))
+    host = u.query.get("host") or u.host or "localhost"
+    return {
+        "TOUCHLINE_PG_HOST": str(host),
+        "TOUCHLINE_PG_PORT": str(u.port or 5432),
+        "TOUCHLINE_PG_USER": u.username or "postgres",
+        "TOUCHLINE_PG_PASSWORD": u.password or "",
+        "TOUCHLINE_PG_DBNAME": u.database or "postgres",
+    }

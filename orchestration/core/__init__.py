@@ -1,0 +1,1 @@
+"""core: raw -> deduplicated, enriched, sessionized and stitched events, sessions, identity, profiles."""

@@ -1,0 +1,202 @@
+"""The core build, as plain functions on a psycopg connection (the Dagster assets call them).
+
+One run: stage the new raw events (`stage_batch`), look up distinct IPs and user agents
+(`refresh_lookups`), then `build_core` recomputes, in one transaction, every device the batch touches
+(its whole history: late events and retroactive stitching land correctly) and `build_profiles` the users
+of those devices. A full refresh empties core and runs the same code, so incremental runs equal a
+full rebuild by construction.
+"""
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import psycopg
+import yaml
+
+from orchestration.enrichment import devices, geo, traffic
+from orchestration.identity import aliases
+
+SQL_DIR = Path(__file__).with_name("sql")
+WATERMARK = "core.events"
+# A transaction of the ingest API may commit after a later one: look back this far past the watermark.
+SAFETY_MARGIN = timedelta(hours=1)
+CORE_TABLES = ("events", "sessions", "identity_edges", "user_aliases", "identity_map", "identity_merge_log",
+               "user_profiles")
+
+
+@lru_cache(maxsize=None)
+def sql(name: str) -> str:
+    text = (SQL_DIR / name).read_text()
+    if "{{" in text:
+        text = (text.replace("{{referrer_class}}", traffic.referrer_class_sql())
+                    .replace("{{source_class}}", traffic.source_class_sql())
+                    .replace("{{channel}}", traffic.channel_sql()))
+    return text
+
+
+def run_sql(conn: psycopg.Connection, text: str, params: dict | None = None) -> None:
+    """Run a multi-statement script; parameters are bound client-side (psycopg.ClientCursor)."""
+    with psycopg.ClientCursor(conn) as cur:
+        cur.execute(text, params)
+
+
+def full_refresh(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute("TRUNCATE " + ", ".join(f"core.{t}" for t in CORE_TABLES))
+        conn.execute("DELETE FROM ops.watermarks WHERE name = %s", (WATERMARK,))
+
+
+def stage_batch(conn: psycopg.Connection) -> dict:
+    with conn.transaction():
+        row = conn.execute("SELECT value FROM ops.watermarks WHERE name = %s", (WATERMARK,)).fetchone()
+        since = (row[0] - SAFETY_MARGIN) if row and row[0] else datetime(1970, 1, 1).astimezone()
+        run_sql(conn, sql("stage_batch.sql"), {"since": since})
+        n, max_received = conn.execute("SELECT count(*), max(received_at) FROM core.raw_batch").fetchone()
+    return {"rows": n, "since": since.isoformat(), "max_received_at": max_received.isoformat() if max_received else None}
+
+
+def refresh_lookups(conn: psycopg.Connection, geoip_db: Path | None = None) -> dict:
+    """Geo for new distinct IPs, device for new distinct user agents (Python sees each value once)."""
+    with conn.transaction():
+        ips = [r[0] for r in conn.execute(
+            "SELECT DISTINCT host(b.ip) FROM core.raw_batch b WHERE b.ip IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM core.geo_lookup g WHERE g.ip = b.ip)")]
+        uas = [r[0] for r in conn.execute(
+            "SELECT DISTINCT b.user_agent FROM core.raw_batch b WHERE b.user_agent IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM core.device_lookup d WHERE d.user_agent = b.user_agent)")]
+        geo_rows = [_valid_tz(r) for r in geo.lookup_many(ips, geoip_db)]
+        with conn.cursor().copy(f"COPY core.geo_lookup ({', '.join(geo.GEO_COLUMNS)}) FROM STDIN") as cp:
+            for r in geo_rows:
+                cp.write_row(r)
+        with conn.cursor().copy(f"COPY core.device_lookup ({', '.join(devices.DEVICE_COLUMNS)}) FROM STDIN") as cp:
+            for r in devices.classify_many(uas):
+                cp.write_row(r)
+    return {"new_ips": len(ips), "new_user_agents": len(uas)}
+
+
+@lru_cache(maxsize=None)
+def _known_tz(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+        return True
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+
+
+def _valid_tz(row: tuple) -> tuple:
+    tz = row[6]
+    return row if tz is None or _known_tz(tz) else (*row[:6], None, *row[7:])
+
+
+def _resolve_aliases(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    """Recompute the alias closure of projects with alias edges; return the (project, user id) pairs
+    whose canonical user changed."""
+    edges: dict[str, list[aliases.AliasEdge]] = {}
+    for project_id, f, t, at, mid in conn.execute(
+            "SELECT project_id, from_id, to_user_id, first_seen_at, first_message_id"
+            " FROM core.identity_edges WHERE kind = 'alias'"):
+        edges.setdefault(project_id, []).append(aliases.AliasEdge(f, t, at, mid))
+    old = {(p, u): c for p, u, c in conn.execute("SELECT project_id, user_id, canonical_user_id FROM core.user_aliases")}
+    new: dict[tuple[str, str], str] = {}
+    log = []
+    for project_id, project_edges in edges.items():
+        canonical, decisions = aliases.resolve(project_edges)
+        new.update({(project_id, u): c for u, c in canonical.items()})
+        for d in decisions:
+            to = canonical.get(d.edge.from_id, d.edge.to_id) if d.rule == "alias" else d.edge.to_id
+            log.append((project_id, d.edge.seen_at, "user", d.edge.from_id, d.edge.from_id, to, d.rule, d.edge.message_id))
+    changed = [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
+    if changed or log:
+        conn.execute("TRUNCATE core.user_aliases")
+        with conn.cursor().copy("COPY core.user_aliases (project_id, user_id, canonical_user_id) FROM STDIN") as cp:
+            for (p, u), c in new.items():
+                cp.write_row((p, u, c))
+        conn.execute("DELETE FROM core.identity_merge_log WHERE id_kind = 'user'")
+        with conn.cursor().copy(
+                "COPY core.identity_merge_log (project_id, merged_at, id_kind, id_value, from_user_key, to_user_key,"
+                " rule, cause_message_id) FROM STDIN") as cp:
+            for row in log:
+                cp.write_row(row)
+    return changed
+
+
+def build_core(conn: psycopg.Connection) -> dict:
+    """Events, sessions, identity for every device the staged batch touches, in one transaction."""
+    with conn.transaction():
+        conn.execute(sql("enrich_batch.sql"))
+        conn.execute(sql("identity_edges.sql"))
+        changed = _resolve_aliases(conn)
+        conn.execute("CREATE TEMP TABLE changed_ids (project_id text, user_id text) ON COMMIT DROP")
+        with conn.cursor().copy("COPY changed_ids FROM STDIN") as cp:
+            for row in changed:
+                cp.write_row(row)
+        conn.execute("""
+            CREATE TEMP TABLE affected_devices ON COMMIT DROP AS
+            SELECT DISTINCT project_id, device_id FROM batch_events
+            UNION
+            SELECT DISTINCT e.project_id, e.device_id FROM core.events e
+            JOIN changed_ids c ON c.project_id = e.project_id AND c.user_id = e.user_id;
+            ALTER TABLE affected_devices ADD PRIMARY KEY (project_id, device_id);
+            ANALYZE affected_devices;
+            CREATE TEMP TABLE dev_events ON COMMIT DROP AS
+            SELECT b.* FROM batch_events b
+            UNION ALL
+            SELECT e.project_id, e.message_id, e.event_type, e.event_name, e.anonymous_id, e.user_id,
+                   e.previous_id, e.device_id, e.event_at, e.event_date, e.received_at, e.sent_at, e.properties,
+                   e.traits, e.page_url, e.page_path, e.page_title, e.page_referrer, e.referrer_host,
+                   e.ip_truncated, e.country_code, e.country, e.region, e.city, e.time_zone, e.latitude,
+                   e.longitude, e.local_hour, e.local_weekday, e.browser, e.browser_version, e.os,
+                   e.os_version, e.device_type, e.is_bot, e.utm_source, e.utm_medium, e.utm_campaign,
+                   e.utm_term, e.utm_content, e.utm_id, e.gclid, e.gbraid, e.wbraid, e.fbclid, e.msclkid,
+                   e.ttclid, e.li_fat_id, e.referrer_class, e.channel
+            FROM core.events e JOIN affected_devices a ON a.project_id = e.project_id AND a.device_id = e.device_id;
+            ANALYZE dev_events;
+        """)
+        # users touched: those the devices had before this run, and those they have now
+        conn.execute("""
+            DROP TABLE IF EXISTS core.run_users;
+            CREATE UNLOGGED TABLE core.run_users AS
+            SELECT DISTINCT e.project_id, e.user_key FROM core.events e
+            JOIN affected_devices a ON a.project_id = e.project_id AND a.device_id = e.device_id
+            WHERE e.user_key IS NOT NULL
+        """)
+        conn.execute(sql("sessionize.sql"))
+        conn.execute(sql("write_events.sql"))
+        conn.execute("""
+            INSERT INTO core.run_users SELECT DISTINCT project_id, user_key FROM final_events
+            WHERE user_key IS NOT NULL EXCEPT SELECT project_id, user_key FROM core.run_users
+        """)
+        stats = conn.execute("""
+            SELECT (SELECT count(*) FROM batch_events), (SELECT count(*) FROM affected_devices),
+                   (SELECT count(*) FROM final_events), (SELECT count(*) FROM core.run_users)
+        """).fetchone()
+        conn.execute("""
+            INSERT INTO ops.watermarks (name, value) SELECT %s, max(received_at) FROM core.raw_batch
+            HAVING max(received_at) IS NOT NULL
+            ON CONFLICT (name) DO UPDATE SET value = greatest(ops.watermarks.value, excluded.value), updated_at = now()
+        """, (WATERMARK,))
+    return {"new_events": stats[0], "devices_recomputed": stats[1], "events_rewritten": stats[2],
+            "users_touched": stats[3], "alias_changes": len(changed)}
+
+
+@lru_cache(maxsize=1)
+def profile_rules() -> dict:
+    return yaml.safe_load((Path(__file__).parent.parent / "identity" / "profile_rules.yaml").read_text())
+
+
+def build_profiles(conn: psycopg.Connection) -> dict:
+    rules = profile_rules()
+    bad = {r for r in [rules["default"], *rules["traits"].values()]} - {"set_once", "latest", "append"}
+    if bad:
+        raise ValueError(f"profile_rules.yaml: unknown merge rules {sorted(bad)}")
+    with conn.transaction():
+        conn.execute("CREATE TEMP TABLE profile_rules (key text PRIMARY KEY, rule text) ON COMMIT DROP")
+        with conn.cursor().copy("COPY profile_rules FROM STDIN") as cp:
+            for k, r in rules["traits"].items():
+                cp.write_row((k, r))
+        run_sql(conn, sql("profiles.sql"), {"default_rule": rules["default"]})
+        n = conn.execute("SELECT count(*) FROM core.run_users").fetchone()[0]
+    return {"profiles_rebuilt": n}

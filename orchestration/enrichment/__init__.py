@@ -1,0 +1,1 @@
+"""Enrichment: geo per distinct IP, device per distinct user agent, traffic classification rules."""

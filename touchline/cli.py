@@ -1,0 +1,285 @@
+"""`touchline`: one command line for the database, keys, the ingest API, data generation, the
+pipeline and the demo. Errors are one line on stderr and a non-zero exit, not a traceback."""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from touchline import db
+from touchline.settings import get_settings
+
+
+class CliError(Exception):
+    """An error the user can act on; printed as one line."""
+
+
+# --------------------------------------------------------------------------- db
+def cmd_db(args) -> int:
+    settings = get_settings()
+    if args.action == "url":
+        print(db.data_url())
+    elif args.action == "start":
+        if settings.database_url:
+            print(f"DATABASE_URL is set; using {db.url_parts(settings.database_url).render_as_string()}")
+        db.data_url()
+        print("database ready:", db.data_url())
+    elif args.action == "stop":
+        if settings.database_url:
+            raise CliError("DATABASE_URL is set: touchline does not stop an external server")
+        print("stopped embedded PostgreSQL" if db.stop_embedded() else "embedded PostgreSQL was not running")
+    elif args.action == "status":
+        if settings.database_url:
+            with db.connect() as conn:
+                version = conn.execute("SHOW server_version").fetchone()[0]
+            print(f"external PostgreSQL {version} is up ({db.url_parts(settings.database_url).render_as_string()})")
+        else:
+            running = db.embedded_running()
+            print(f"embedded PostgreSQL {'running' if running else 'stopped'} (data in {settings.pgdata})")
+            return 0 if running else 3
+    elif args.action == "psql":
+        url = db.data_url()
+        psql = shutil.which("psql") or str(db.pg_bin("psql"))
+        os.execv(psql, [psql, url, *args.psql_args])
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    from touchline import warehouse
+
+    with db.connect() as conn:
+        applied = warehouse.migrate(conn)
+    print("applied: " + ", ".join(applied) if applied else "database is up to date")
+    return 0
+
+
+# --------------------------------------------------------------------------- keys
+def cmd_keys(args) -> int:
+    from touchline import keys, warehouse
+
+    with db.connect() as conn:
+        warehouse.migrate(conn)
+        with conn.transaction():
+            if args.action == "create":
+                project_id, key = keys.create_key(conn, args.project, args.env)
+                print(f"project {project_id}: new {args.env} key (shown once, store it now)")
+                print(key)
+            elif args.action == "list":
+                rows = keys.list_keys(conn)
+                if not rows:
+                    print("no keys yet: touchline keys create --project NAME")
+                for r in rows:
+                    state = f"revoked {r.revoked_at:%Y-%m-%d}" if r.revoked_at else "active"
+                    used = f"{r.last_used_at:%Y-%m-%d %H:%M}" if r.last_used_at else "never"
+                    print(f"{r.key_prefix}…  {r.project_id:<20} {r.env:<4}  {state:<18} last used {used}")
+            elif args.action == "revoke":
+                try:
+                    n = keys.revoke_key(conn, args.prefix)
+                except ValueError as exc:
+                    raise CliError(str(exc)) from None
+                if n == 0:
+                    raise CliError(f"no active key with prefix {args.prefix!r}")
+                print(f"revoked {n} key(s)")
+    return 0
+
+
+# --------------------------------------------------------------------------- api
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+            return True
+        except OSError:
+            return False
+
+
+def cmd_api(args) -> int:
+    if not port_free(args.host, args.port):
+        raise CliError(f"port {args.port} on {args.host} is in use (choose another with --port)")
+    from ingest_api.server import serve
+
+    serve(args.host, args.port, args.workers)
+    return 0
+
+
+# --------------------------------------------------------------------------- pipeline
+def cmd_materialize(args) -> int:
+    from touchline import runtime
+
+    runtime.prepare()
+    from orchestration.run import materialize_all
+
+    ok = materialize_all(select=args.select, full_refresh=args.full_refresh)
+    return 0 if ok else 1
+
+
+def cmd_dagster(args) -> int:
+    """Run the dagster CLI in touchline's environment (storage, database, telemetry off)."""
+    from touchline import runtime
+
+    runtime.prepare()
+    exe = str(Path(sys.executable).with_name("dagster"))
+    os.execv(exe, [exe, *args.dagster_args])
+
+
+def cmd_dev(args) -> int:
+    from touchline import runtime
+
+    settings = get_settings()
+    for port in (args.api_port, args.ui_port):
+        if not port_free("127.0.0.1", port):
+            raise CliError(f"port {port} on 127.0.0.1 is in use (stop what holds it, or `make stop`)")
+    env = {**os.environ, **runtime.prepare()}
+    bindir = Path(sys.executable).parent
+    procs = [
+        subprocess.Popen([str(bindir / "touchline"), "api", "--port", str(args.api_port)], env=env),
+        subprocess.Popen([str(bindir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.ui_port)],
+                         env=env, cwd=str(Path(__file__).resolve().parent.parent)),
+    ]
+    pidfile = settings.home / "dev.pids"
+    pidfile.write_text("\n".join(str(p.pid) for p in procs))
+    print(f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)")
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        pidfile.unlink(missing_ok=True)
+    return 0
+
+
+def cmd_stop(args) -> int:
+    """Stop what `touchline dev` left running, then the embedded PostgreSQL."""
+    import signal
+
+    settings = get_settings()
+    pidfile = settings.home / "dev.pids"
+    if pidfile.exists():
+        for pid in pidfile.read_text().split():
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except (ProcessLookupError, ValueError):
+                pass
+        pidfile.unlink(missing_ok=True)
+    if not settings.database_url:
+        print("stopped embedded PostgreSQL" if db.stop_embedded() else "embedded PostgreSQL was not running")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from touchline import generate
+
+    return generate.run(args)
+
+
+def cmd_demo(args) -> int:
+    from touchline.demo import run_demo
+
+    return run_demo(events=args.events, seed=args.seed)
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="touchline", description=__doc__.splitlines()[0].strip("`: "))
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("db", help="the database: start|stop|status|url|psql",
+                       description="Manage the database. Without DATABASE_URL this is the embedded PostgreSQL "
+                                   "(pgserver) whose data lives in .touchline/pgdata.")
+    d.add_argument("action", choices=["start", "stop", "status", "url", "psql"],
+                   help="start/stop the embedded server, show status, print a URL psql accepts, or open psql")
+    d.add_argument("psql_args", nargs=argparse.REMAINDER, help="extra arguments for psql")
+    d.set_defaults(func=cmd_db)
+
+    m = sub.add_parser("migrate", help="apply pending migrations of raw, ops and core")
+    m.set_defaults(func=cmd_migrate)
+
+    k = sub.add_parser("keys", help="write keys: create|list|revoke")
+    ksub = k.add_subparsers(dest="action", required=True)
+    kc = ksub.add_parser("create", help="create a write key (and the project); prints the key once, on the last line")
+    kc.add_argument("--project", required=True, help="project name (created when new)")
+    kc.add_argument("--env", choices=["live", "test"], default="live")
+    ksub.add_parser("list", help="list keys by display prefix, project, state and last use")
+    kr = ksub.add_parser("revoke", help="revoke the key(s) with this display prefix")
+    kr.add_argument("prefix", help="the display prefix shown by `keys list`, e.g. sk_live_AbCd")
+    k.set_defaults(func=cmd_keys)
+
+    settings = get_settings()
+    a = sub.add_parser("api", help="run the ingest API")
+    a.add_argument("--host", default=settings.api_host)
+    a.add_argument("--port", type=int, default=settings.api_port)
+    a.add_argument("--workers", type=int, default=1)
+    a.set_defaults(func=cmd_api)
+
+    g = sub.add_parser("generate", help="synthetic traffic with ground truth (HTTP, JSON lines or bulk load)")
+    try:
+        from touchline import generate
+
+        generate.add_arguments(g)
+    except ImportError:  # pragma: no cover - generator not installed
+        pass
+    g.set_defaults(func=cmd_generate)
+
+    mt = sub.add_parser("materialize", help="bring every asset up to date with everything in raw",
+                        description="Materialise Dagster assets in-process with touchline's Dagster instance. "
+                                    "With no option: every asset, processing all new raw events.")
+    mt.add_argument("--select", default=None,
+                    help="Dagster asset selection, e.g. 'key:core/events+' or 'group:marts' (default: all)")
+    mt.add_argument("--full-refresh", action="store_true",
+                    help="rebuild core from raw and dbt models from scratch (same result as incremental runs)")
+    mt.set_defaults(func=cmd_materialize)
+
+    dg = sub.add_parser("dagster", help="run the dagster CLI in touchline's environment",
+                        description="e.g. `touchline dagster asset list -m orchestration.definitions`")
+    dg.add_argument("dagster_args", nargs=argparse.REMAINDER)
+    dg.set_defaults(func=cmd_dagster)
+
+    dv = sub.add_parser("dev", help="the ingest API and the Dagster UI on localhost (Ctrl-C stops both)")
+    dv.add_argument("--api-port", type=int, default=settings.api_port)
+    dv.add_argument("--ui-port", type=int, default=3000)
+    dv.set_defaults(func=cmd_dev)
+
+    st = sub.add_parser("stop", help="stop what `dev` left running and the embedded PostgreSQL")
+    st.set_defaults(func=cmd_stop)
+
+    dm = sub.add_parser("demo", help="the whole platform end to end on demo data")
+    dm.add_argument("--events", type=int, default=int(os.environ.get("EVENTS", "50000")))
+    dm.add_argument("--seed", type=int, default=42)
+    dm.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from touchline import runtime
+
+    runtime.quiet_env()
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except CliError as exc:
+        print(f"touchline: {exc}", file=sys.stderr)
+        return 2
+    except db.DatabaseUnavailable as exc:
+        print(f"touchline: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
