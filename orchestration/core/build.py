@@ -58,23 +58,28 @@ def stage_batch(conn: psycopg.Connection) -> dict:
     return {"rows": n, "since": since.isoformat(), "max_received_at": max_received.isoformat() if max_received else None}
 
 
-def refresh_lookups(conn: psycopg.Connection, geoip_db: Path | None = None) -> dict:
-    """Geo for new distinct IPs, device for new distinct user agents (Python sees each value once)."""
+def refresh_geo(conn: psycopg.Connection, geoip_db: Path | None = None) -> dict:
+    """Geo for the batch's distinct IPs not looked up before (Python sees each IP once)."""
     with conn.transaction():
         ips = [r[0] for r in conn.execute(
             "SELECT DISTINCT host(b.ip) FROM core.raw_batch b WHERE b.ip IS NOT NULL"
             " AND NOT EXISTS (SELECT 1 FROM core.geo_lookup g WHERE g.ip = b.ip)")]
+        with conn.cursor().copy(f"COPY core.geo_lookup ({', '.join(geo.GEO_COLUMNS)}) FROM STDIN") as cp:
+            for r in geo.lookup_many(ips, geoip_db):
+                cp.write_row(_valid_tz(r))
+    return {"new_ips": len(ips)}
+
+
+def refresh_devices(conn: psycopg.Connection) -> dict:
+    """Device and bot flag for the batch's distinct user agents not parsed before."""
+    with conn.transaction():
         uas = [r[0] for r in conn.execute(
             "SELECT DISTINCT b.user_agent FROM core.raw_batch b WHERE b.user_agent IS NOT NULL"
             " AND NOT EXISTS (SELECT 1 FROM core.device_lookup d WHERE d.user_agent = b.user_agent)")]
-        geo_rows = [_valid_tz(r) for r in geo.lookup_many(ips, geoip_db)]
-        with conn.cursor().copy(f"COPY core.geo_lookup ({', '.join(geo.GEO_COLUMNS)}) FROM STDIN") as cp:
-            for r in geo_rows:
-                cp.write_row(r)
         with conn.cursor().copy(f"COPY core.device_lookup ({', '.join(devices.DEVICE_COLUMNS)}) FROM STDIN") as cp:
             for r in devices.classify_many(uas):
                 cp.write_row(r)
-    return {"new_ips": len(ips), "new_user_agents": len(uas)}
+    return {"new_user_agents": len(uas)}
 
 
 @lru_cache(maxsize=None)

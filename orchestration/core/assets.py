@@ -1,0 +1,64 @@
+"""core assets: the raw batch, the core build (events, sessions, identity) and profiles."""
+
+from dagster import (AssetExecutionContext, AssetKey, AssetOut, AssetSpec, Config, MaterializeResult, Output,
+                     asset, multi_asset)
+
+from orchestration.core import build
+from orchestration.resources import PostgresResource
+
+RAW_EVENTS = AssetSpec(
+    key=["raw", "events"], group_name="raw", kinds={"postgres"},
+    description="Append-only events written by the ingest API (partitioned by month of received_at).",
+)
+
+
+class CoreRunConfig(Config):
+    full_refresh: bool = False
+    """Empty core and rebuild it from all of raw (gives the same tables as incremental runs)."""
+
+
+@asset(key=["core", "raw_batch"], deps=[RAW_EVENTS], group_name="core", kinds={"postgres"},
+       description="The raw events this run processes: received since the watermark, not yet in core.events, "
+                   "one per (project, messageId), the earliest received copy.")
+def raw_batch(context: AssetExecutionContext, config: CoreRunConfig, db: PostgresResource):
+    with db.connect() as conn:
+        if config.full_refresh:
+            build.full_refresh(conn)
+            context.log.info("full refresh: core emptied, rebuilding from all of raw")
+        stats = build.stage_batch(conn)
+    return MaterializeResult(metadata=stats)
+
+
+CORE_OUTPUTS = {
+    "events": "One row per event: deduplicated, clock-corrected, enriched, classified, sessionized, stitched.",
+    "sessions": "One row per session (bots excluded).",
+    "identity_edges": "Explicit identity signals: anonymousId -> userId and alias previousId -> userId.",
+    "user_aliases": "Alias closure: every merged user id to its canonical user id.",
+    "identity_map": "Device -> user over time, [valid_from, valid_to).",
+    "identity_merge_log": "Every change of who an id belongs to, with the event that caused it.",
+}
+
+
+@multi_asset(
+    outs={name: AssetOut(key=["core", name], description=desc, group_name="core", kinds={"postgres"})
+          for name, desc in CORE_OUTPUTS.items()},
+    deps=[AssetKey(["core", "raw_batch"]), AssetKey(["core", "geo_lookup"]), AssetKey(["core", "device_lookup"])],
+    name="core_build",
+    description="Recompute every device the batch touches, in one transaction (see orchestration/core/build.py).",
+)
+def core_build(context: AssetExecutionContext, db: PostgresResource):
+    with db.connect() as conn:
+        stats = build.build_core(conn)
+    context.log.info(f"core build: {stats}")
+    for name in CORE_OUTPUTS:
+        yield Output(None, output_name=name, metadata=stats if name == "events" else {})
+
+
+@asset(key=["core", "user_profiles"], deps=[AssetKey(["core", "events"]), AssetKey(["core", "sessions"]),
+                                           AssetKey(["core", "user_aliases"])],
+       group_name="core", kinds={"postgres"},
+       description="One row per identified person, traits merged by the rules of identity/profile_rules.yaml.")
+def user_profiles(context: AssetExecutionContext, db: PostgresResource):
+    with db.connect() as conn:
+        stats = build.build_profiles(conn)
+    return MaterializeResult(metadata=stats)

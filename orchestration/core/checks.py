@@ -1,0 +1,100 @@
+"""Blocking data-quality checks of each core step (Great Expectations suites run inside PostgreSQL).
+
+A failing check stops every downstream asset of the run, dbt models included.
+"""
+
+from dagster import AssetCheckResult, AssetKey, asset_check
+
+from orchestration.quality import gx
+from orchestration.resources import PostgresResource
+
+VALID_TYPES = ["page", "screen", "track", "identify", "alias", "group"]
+
+
+def _result(db: PostgresResource, table: str, expectations: list) -> AssetCheckResult:
+    schema, name = table.split(".")
+    outcome = gx.validate(db.sqlalchemy_url, schema, name, expectations)
+    return AssetCheckResult(passed=outcome.success,
+                            metadata={"expectations": outcome.evaluated, "failures": str(outcome.failures)})
+
+
+@asset_check(asset=AssetKey(["core", "raw_batch"]), blocking=True,
+             description="raw: ids present, types valid, timestamps sane")
+def raw_batch_valid(db: PostgresResource) -> AssetCheckResult:
+    return _result(db, "core.raw_batch", [
+        gx.not_null("message_id", "messageId present"),
+        gx.rows("SELECT * FROM {batch} WHERE coalesce(anonymous_id, user_id) IS NULL", "anonymousId or userId present"),
+        gx.in_set("type", VALID_TYPES, "type is a Segment call type"),
+        gx.rows("SELECT * FROM {batch} WHERE received_at > now() + interval '5 minutes'", "received_at not in the future"),
+        gx.rows("SELECT * FROM {batch} WHERE sent_at IS NOT NULL AND event_timestamp IS NOT NULL"
+                " AND received_at - (sent_at - event_timestamp) > received_at + interval '5 minutes'",
+                "corrected event time not after receipt"),
+    ])
+
+
+@asset_check(asset=AssetKey(["core", "events"]), blocking=True,
+             description="unique per (project, messageId); every non-bot event in exactly one session; sequences 1..n")
+def events_valid(db: PostgresResource) -> AssetCheckResult:
+    return _result(db, "core.events", [
+        gx.unique(["project_id", "message_id"], "unique per project and messageId"),
+        gx.rows("SELECT * FROM {batch} WHERE NOT is_bot AND (session_id IS NULL OR session_event_sequence IS NULL)",
+                "every non-bot event has a session"),
+        gx.rows("SELECT * FROM {batch} WHERE is_bot AND session_id IS NOT NULL", "bots are left out of sessions"),
+        gx.rows("SELECT project_id, session_id FROM {batch} WHERE session_id IS NOT NULL GROUP BY 1, 2"
+                " HAVING min(session_event_sequence) <> 1 OR max(session_event_sequence) <> count(*)"
+                " OR count(DISTINCT session_event_sequence) <> count(*) OR count(DISTINCT device_id) <> 1",
+                "session_event_sequence is 1..n without gaps, one device per session"),
+    ])
+
+
+@asset_check(asset=AssetKey(["core", "sessions"]), blocking=True,
+             description="start <= end, at most 24 h, no overlap per device, counts agree with events")
+def sessions_valid(db: PostgresResource) -> AssetCheckResult:
+    return _result(db, "core.sessions", [
+        gx.unique(["project_id", "session_id"], "one row per session"),
+        gx.rows("SELECT * FROM {batch} WHERE started_at > ended_at", "started_at <= ended_at"),
+        gx.rows("SELECT * FROM {batch} WHERE ended_at - started_at >= interval '24 hours'", "at most 24 h"),
+        gx.rows("SELECT * FROM (SELECT started_at, lag(ended_at) OVER (PARTITION BY project_id, device_id"
+                " ORDER BY started_at, session_id) AS prev_end FROM {batch}) s WHERE prev_end > started_at",
+                "no overlapping sessions on a device"),
+        gx.rows("SELECT s.* FROM (SELECT * FROM {batch}) s LEFT JOIN (SELECT project_id, session_id, count(*) AS n,"
+                " count(*) FILTER (WHERE event_type IN ('page', 'screen')) AS pv FROM core.events"
+                " WHERE session_id IS NOT NULL GROUP BY 1, 2) e USING (project_id, session_id)"
+                " WHERE e.n IS DISTINCT FROM s.event_count OR e.pv IS DISTINCT FROM s.page_view_count",
+                "event and page view counts agree with core.events"),
+    ])
+
+
+@asset_check(asset=AssetKey(["core", "identity_map"]), blocking=True,
+             description="one user per device at any instant; every mapped user exists")
+def identity_map_valid(db: PostgresResource) -> AssetCheckResult:
+    return _result(db, "core.identity_map", [
+        gx.rows("SELECT * FROM (SELECT valid_from, valid_to, lead(valid_from) OVER (PARTITION BY project_id, device_id"
+                " ORDER BY valid_from) AS next_from FROM {batch}) m"
+                " WHERE valid_to IS DISTINCT FROM next_from OR valid_to <= valid_from",
+                "intervals of a device do not overlap and leave no gap"),
+        gx.rows("SELECT m.* FROM (SELECT * FROM {batch}) m WHERE NOT EXISTS (SELECT 1 FROM core.events e"
+                " WHERE e.project_id = m.project_id AND e.user_key = m.user_key)", "every mapped user exists"),
+    ])
+
+
+@asset_check(asset=AssetKey(["core", "user_aliases"]), blocking=True,
+             description="no alias cycles: every canonical id is final")
+def user_aliases_valid(db: PostgresResource) -> AssetCheckResult:
+    return _result(db, "core.user_aliases", [
+        gx.rows("SELECT a.* FROM (SELECT * FROM {batch}) a JOIN core.user_aliases b ON b.project_id = a.project_id"
+                " AND b.user_id = a.canonical_user_id", "canonical ids are not aliased again (no chains, no cycles)"),
+        gx.rows("SELECT * FROM {batch} WHERE user_id = canonical_user_id", "no id is its own alias"),
+    ])
+
+
+@asset_check(asset=AssetKey(["core", "user_profiles"]), blocking=True,
+             description="one row per person; every stitched user has a profile")
+def user_profiles_valid(db: PostgresResource) -> AssetCheckResult:
+    return _result(db, "core.user_profiles", [
+        gx.unique(["project_id", "user_key"], "one row per person"),
+        gx.rows("SELECT DISTINCT e.project_id, e.user_key FROM core.events e WHERE e.user_key IS NOT NULL"
+                " AND NOT e.is_bot AND NOT EXISTS (SELECT 1 FROM (SELECT * FROM {batch}) p WHERE p.project_id = e.project_id"
+                " AND p.user_key = e.user_key)", "every stitched user has a profile"),
+        gx.rows("SELECT * FROM {batch} WHERE first_seen_at > last_seen_at", "first_seen_at <= last_seen_at"),
+    ])

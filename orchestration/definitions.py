@@ -1,0 +1,46 @@
+"""The Dagster code location of touchline: assets, checks, resources, jobs and the nightly schedule."""
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, EnvVar, ScheduleDefinition, define_asset_job, load_asset_checks_from_modules, load_assets_from_modules
+
+from orchestration.core import assets as core_assets
+from orchestration.core import checks as core_checks
+from orchestration.enrichment import assets as enrichment_assets
+from orchestration.resources import EnrichmentResource, PostgresResource
+from touchline.settings import get_settings
+
+_assets = [core_assets.RAW_EVENTS, *load_assets_from_modules([core_assets, enrichment_assets])]
+_checks = load_asset_checks_from_modules([core_checks, enrichment_assets])
+_resources = {
+    "db": PostgresResource(database_url=EnvVar("DATABASE_URL")),
+    "enrichment": EnrichmentResource(geoip_db=str(get_settings().geoip_db or "")),
+}
+
+try:  # the dbt side (orchestration/marts)
+    from orchestration import marts
+
+    _assets += list(marts.dbt_assets_list)
+    _resources.update(marts.resources())
+    _extra_jobs = list(getattr(marts, "jobs", []))
+except ImportError:  # pragma: no cover - dbt project not present
+    _extra_jobs = []
+
+all_assets_job = define_asset_job(
+    "touchline_all", selection=AssetSelection.all() - AssetSelection.keys(["raw", "events"]),
+    description="Every asset: new raw events through core to the dbt marts; failing blocking checks stop downstream.",
+)
+full_refresh_job = define_asset_job(
+    "touchline_full_refresh", selection=AssetSelection.all() - AssetSelection.keys(["raw", "events"]),
+    config={"ops": {"core__raw_batch": {"config": {"full_refresh": True}}}},
+    description="Empty core and rebuild everything from raw (equals the incremental result).",
+)
+nightly = ScheduleDefinition(name="nightly", job=all_assets_job, cron_schedule=get_settings().schedule_cron,
+                             execution_timezone="UTC")
+
+defs = Definitions(
+    assets=_assets,
+    asset_checks=_checks,
+    resources=_resources,
+    jobs=[all_assets_job, full_refresh_job, *_extra_jobs],
+    schedules=[nightly],
+)

@@ -1,0 +1,45 @@
+"""Enrichment lookups, one row per distinct value, grown with each batch."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset, asset_check, AssetCheckResult
+
+from orchestration.core import build
+from orchestration.quality import gx
+from orchestration.resources import EnrichmentResource, PostgresResource
+
+RAW_BATCH = AssetKey(["core", "raw_batch"])
+
+
+@asset(key=["core", "geo_lookup"], deps=[RAW_BATCH], group_name="enrichment", kinds={"python", "postgres"},
+       description="Country, region, city, time zone and coordinates per distinct IP (geoip2); private and "
+                   "unknown addresses give nulls. Holds the /24 or /48 network that is all core keeps of an IP.")
+def geo_lookup(context: AssetExecutionContext, db: PostgresResource, enrichment: EnrichmentResource):
+    with db.connect() as conn:
+        stats = build.refresh_geo(conn, enrichment.geoip_path)
+    return MaterializeResult(metadata=stats)
+
+
+@asset(key=["core", "device_lookup"], deps=[RAW_BATCH], group_name="enrichment", kinds={"python", "postgres"},
+       description="Browser, OS, device type (desktop/mobile/tablet/bot/other) and bot flag per distinct user "
+                   "agent (ua-parser with ua-parser-builtins, plus bot patterns).")
+def device_lookup(context: AssetExecutionContext, db: PostgresResource):
+    with db.connect() as conn:
+        stats = build.refresh_devices(conn)
+    return MaterializeResult(metadata=stats)
+
+
+@asset_check(asset=device_lookup, blocking=True, description="device types are from the known set; bots are typed bot")
+def device_lookup_valid(db: PostgresResource) -> AssetCheckResult:
+    outcome = gx.validate(db.sqlalchemy_url, "core", "device_lookup", [
+        gx.in_set("device_type", ["desktop", "mobile", "tablet", "bot", "other"], "device_type in known set"),
+        gx.rows("SELECT * FROM {batch} WHERE is_bot <> (device_type = 'bot')", "bot flag agrees with device_type"),
+    ])
+    return AssetCheckResult(passed=outcome.success, metadata={"failures": str(outcome.failures)})
+
+
+@asset_check(asset=geo_lookup, blocking=True, description="country codes are ISO alpha-2; coordinates in range")
+def geo_lookup_valid(db: PostgresResource) -> AssetCheckResult:
+    outcome = gx.validate(db.sqlalchemy_url, "core", "geo_lookup", [
+        gx.rows("SELECT * FROM {batch} WHERE country_code !~ '^[A-Z][A-Z]$'", "country_code is ISO alpha-2"),
+        gx.rows("SELECT * FROM {batch} WHERE abs(latitude) > 90 OR abs(longitude) > 180", "coordinates in range"),
+    ])
+    return AssetCheckResult(passed=outcome.success, metadata={"failures": str(outcome.failures)})

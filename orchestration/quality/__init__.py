@@ -1,0 +1,1 @@
+"""quality: Great Expectations suites run inside PostgreSQL, as Dagster asset checks."""
