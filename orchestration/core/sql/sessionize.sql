@@ -1,7 +1,8 @@
 -- dev_events (every event of the devices this run touches) -> final_events: sessions cut, users stitched.
 -- DESIGN section 4. Per device stream, ordered by (event_at, received_at, message_id):
 --  1. a new segment after the project's inactivity timeout (default 30 min);
---  2. inside a segment, a new session when a campaign (UTM set or click id) differs from the last one seen;
+--  2. inside a segment, a new session when an event brings a UTM set, or click ids, other than the last
+--     ones seen in the segment (a page that repeats them, or carries none, continues the session);
 --  3. no session spans 24 h: a session is cut into 24 h slices from its first event;
 --  4. users: inside a session, events before its first identification belong to the user identified in
 --     it; after an identification, to the user identified most recently; a session without one, to the
@@ -11,12 +12,12 @@
 CREATE TEMP TABLE s1 ON COMMIT DROP AS
 SELECT e.project_id, e.device_id, e.message_id, e.event_at,
        CASE WHEN e.user_id IS NOT NULL THEN coalesce(a.canonical_user_id, e.user_id) END AS uid,
-       CASE WHEN num_nonnulls(e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.utm_id,
-                              e.gclid, e.gbraid, e.wbraid, e.fbclid, e.msclkid, e.ttclid, e.li_fat_id) > 0
-            THEN md5(concat_ws(E'\x1f', e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content,
-                               e.utm_id, e.gclid, e.gbraid, e.wbraid, e.fbclid, e.msclkid, e.ttclid, e.li_fat_id,
-                               num_nonnulls(e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.utm_id)))
-       END AS campaign_key,
+       CASE WHEN num_nonnulls(e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.utm_id) > 0
+            THEN md5(concat_ws(E'\x1f', 'u', e.utm_source, 'm', e.utm_medium, 'c', e.utm_campaign, 't', e.utm_term,
+                               'n', e.utm_content, 'i', e.utm_id)) END AS utm_key,
+       CASE WHEN num_nonnulls(e.gclid, e.gbraid, e.wbraid, e.fbclid, e.msclkid, e.ttclid, e.li_fat_id) > 0
+            THEN md5(concat_ws(E'\x1f', 'g', e.gclid, 'gb', e.gbraid, 'wb', e.wbraid, 'f', e.fbclid, 'm', e.msclkid,
+                               't', e.ttclid, 'l', e.li_fat_id)) END AS click_key,
        CASE WHEN lag(e.event_at) OVER w IS NULL
               OR e.event_at - lag(e.event_at) OVER w > make_interval(mins => coalesce(p.session_timeout_minutes, 30))
             THEN 1 ELSE 0 END AS new_seg,
@@ -28,17 +29,21 @@ WHERE NOT e.is_bot
 WINDOW w AS (PARTITION BY e.project_id, e.device_id ORDER BY e.event_at, e.received_at, e.message_id);
 
 CREATE TEMP TABLE s2 ON COMMIT DROP AS
-SELECT s.*, count(campaign_key) OVER (PARTITION BY project_id, device_id, seg ORDER BY ord) AS ck_grp
+SELECT s.*, count(utm_key) OVER (PARTITION BY project_id, device_id, seg ORDER BY ord) AS utm_grp,
+       count(click_key) OVER (PARTITION BY project_id, device_id, seg ORDER BY ord) AS click_grp
 FROM (SELECT s1.*, sum(new_seg) OVER (PARTITION BY project_id, device_id ORDER BY ord) AS seg FROM s1) s;
 
 CREATE TEMP TABLE s3 ON COMMIT DROP AS
 SELECT t.*, sum(camp_break) OVER (PARTITION BY project_id, device_id, seg ORDER BY ord) AS sub
 FROM (
     SELECT u.*,
-           CASE WHEN campaign_key IS NOT NULL
-                 AND lag(cur_ck) OVER (PARTITION BY project_id, device_id, seg ORDER BY ord) IS DISTINCT FROM campaign_key
-                 AND new_seg = 0 THEN 1 ELSE 0 END AS camp_break
-    FROM (SELECT s2.*, max(campaign_key) OVER (PARTITION BY project_id, device_id, seg, ck_grp) AS cur_ck FROM s2) u
+           CASE WHEN new_seg = 0 AND (
+                    (utm_key IS NOT NULL AND utm_key IS DISTINCT FROM lag(cur_utm) OVER seg_w)
+                 OR (click_key IS NOT NULL AND click_key IS DISTINCT FROM lag(cur_click) OVER seg_w))
+                THEN 1 ELSE 0 END AS camp_break
+    FROM (SELECT s2.*, max(utm_key) OVER (PARTITION BY project_id, device_id, seg, utm_grp) AS cur_utm,
+                 max(click_key) OVER (PARTITION BY project_id, device_id, seg, click_grp) AS cur_click FROM s2) u
+    WINDOW seg_w AS (PARTITION BY project_id, device_id, seg ORDER BY ord)
 ) t;
 
 -- preliminary sessions (rules 1-3), then identification groups
