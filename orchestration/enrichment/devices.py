@@ -9,7 +9,7 @@ from ua_parser import parse
 # monitors) the way analytics vendors' bot lists do.
 BOT_RE = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|scrap|headless|phantomjs|lighthouse|pingdom|uptime|monitor|"
-    r"curl/|wget/|python-requests|python-urllib|httpclient|go-http-client|okhttp|java/|libwww|axios/|node-fetch",
+    r"curl/|wget/|python-requests|python-urllib|httpclient|go-http-client|java/|libwww|axios/|node-fetch",
     re.IGNORECASE,
 )
 TABLET_RE = re.compile(r"ipad|tablet|kindle|silk|playbook|nexus (7|9|10)|sm-t\d", re.IGNORECASE)
@@ -33,7 +33,7 @@ def classify(ua: str) -> tuple:
     is_bot = bool((device and device.family == "Spider") or BOT_RE.search(ua) or not ua.strip())
     if is_bot:
         device_type = "bot"
-    elif TABLET_RE.search(ua) or (os_family == "Android" and "Mobile" not in ua):
+    elif TABLET_RE.search(ua) or (os_family == "Android" and "Mobile" not in ua and ua.startswith("Mozilla")):
         device_type = "tablet"
     elif os_family in MOBILE_OS or "Mobile" in ua:
         device_type = "mobile"
