@@ -1,0 +1,86 @@
+"""The touchline command line: one-line errors, keys, db url, and DATABASE_URL steering everything."""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from touchline import db
+
+BIN = Path(sys.executable).parent
+
+
+def touchline(*args, env=None, timeout=120):
+    return subprocess.run([str(BIN / "touchline"), *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def test_unreachable_database_fails_fast_with_one_line():
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t = time.monotonic()
+    r = touchline("migrate", env={"DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/nowhere"})
+    assert time.monotonic() - t < 10
+    assert r.returncode != 0
+    assert len(r.stderr.strip().splitlines()) == 1 and "not reachable" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_port_in_use_is_one_line(database_url):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        r = touchline("api", "--port", str(s.getsockname()[1]))
+    assert r.returncode != 0
+    assert "in use" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_keys_create_list_revoke(database_url):
+    r = touchline("keys", "create", "--project", "CLI Shop", "--env", "test")
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip().splitlines()[-1]
+    assert key.startswith("sk_test_") and len(key) == len("sk_test_") + 32
+    listed = touchline("keys", "list").stdout
+    assert key[:12] in listed and key not in listed and "cli-shop" in listed
+    assert touchline("keys", "revoke", key[:12]).returncode == 0
+    again = touchline("keys", "revoke", key[:12])
+    assert again.returncode != 0 and "no active key" in again.stderr
+
+
+def test_db_url_is_accepted_by_psql(database_url):
+    url = touchline("db", "url").stdout.strip()
+    psql = db.pg_bin("psql")
+    r = subprocess.run([str(psql), url, "-Atc", "select current_database()"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == db.url_parts(database_url).database
+
+
+def test_help_for_every_command():
+    for cmd in ("db", "migrate", "keys", "api", "generate", "materialize", "demo", "dev", "stop"):
+        r = touchline(cmd, "--help")
+        assert r.returncode == 0 and "usage" in r.stdout.lower(), cmd
+
+
+def test_demo_with_database_url_uses_that_server_only(database_url, tmp_path):
+    """DATABASE_URL steers data, dbt and Dagster storage; no embedded server is started under TOUCHLINE_HOME."""
+    target = db.libpq_url(db.with_database(database_url, db.url_parts(database_url).database + "_demo"))
+    db.drop_database(target)
+    db.drop_database(db.with_database(target, db.url_parts(target).database + "_dagster"))
+    try:
+        r = touchline("demo", "--events", "400", env={"DATABASE_URL": target, "TOUCHLINE_HOME": str(tmp_path)},
+                      timeout=600)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        assert not (tmp_path / "pgdata").exists()
+        with psycopg.connect(target) as conn:
+            assert conn.execute("SELECT count(*) FROM raw.events").fetchone()[0] > 300
+            assert conn.execute("SELECT count(*) FROM core.sessions").fetchone()[0] > 0
+        dagster_db = db.with_database(target, db.url_parts(target).database + "_dagster")
+        with psycopg.connect(db.libpq_url(dagster_db)) as conn:
+            assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] >= 1
+    finally:
+        db.drop_database(target)
+        db.drop_database(db.with_database(target, db.url_parts(target).database + "_dagster"))
