@@ -98,3 +98,21 @@ def user_profiles_valid(db: PostgresResource) -> AssetCheckResult:
                 " AND p.user_key = e.user_key)", "every stitched user has a profile"),
         gx.rows("SELECT * FROM {batch} WHERE first_seen_at > last_seen_at", "first_seen_at <= last_seen_at"),
     ])
+
+
+@asset_check(asset=AssetKey(["core", "user_profiles"]), blocking=True,
+             description="a set_once trait never changes between runs (unless an earlier event arrived late)")
+def set_once_traits_stable(db: PostgresResource) -> AssetCheckResult:
+    from orchestration.core import build
+
+    keys = [k for k, rule in build.profile_rules()["traits"].items() if rule == "set_once"]
+    with db.connect() as conn, conn.transaction():
+        with conn.cursor() as cur:
+            build.run_sql(conn, build.sql("set_once_check.sql"), {"keys": keys})
+            changed = cur.execute("SELECT count(*) FROM set_once_now n JOIN ops.profile_set_once_snapshot s"
+                                  " USING (project_id, user_key, key)"
+                                  " WHERE n.value <> s.value AND n.source_at >= s.source_at").fetchone()[0]
+            if changed == 0:  # the snapshot follows the last passing run
+                cur.execute("TRUNCATE ops.profile_set_once_snapshot")
+                cur.execute("INSERT INTO ops.profile_set_once_snapshot SELECT * FROM set_once_now")
+    return AssetCheckResult(passed=changed == 0, metadata={"changed_set_once_values": changed})

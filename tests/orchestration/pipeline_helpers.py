@@ -25,7 +25,8 @@ SNAPSHOT_TABLES = {
 
 
 def reset(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE raw.events, raw.event_keys, core.geo_lookup, core.device_lookup")
+    conn.execute("TRUNCATE raw.events, raw.event_keys, core.geo_lookup, core.device_lookup,"
+                 " ops.profile_set_once_snapshot")
     build.full_refresh(conn)
     conn.execute("SELECT raw.ensure_event_partitions('2026-09-01', 4)")
 

@@ -128,3 +128,26 @@ def test_profile_merge_rules_by_event_time(db):
     assert (email, plan) == ("b@x.io", "pro")
     assert traits["created_at"] == "2025-12-12"
     assert emails == ["z@x.io", "a@x.io", "b@x.io"]
+
+
+def _check(fn, url):
+    from orchestration.resources import PostgresResource
+
+    return fn.node_def.compute_fn.decorated_fn(PostgresResource(database_url=url))
+
+
+def test_set_once_check_allows_late_earlier_events_and_catches_rewrites(db, database_url):
+    from orchestration.core.checks import set_once_traits_stable
+
+    insert_raw(db, [event("q1", "identify", 0, anon="d7", user="u7", traits={"created_at": "2026-02-02"})])
+    run_core(db)
+    assert _check(set_once_traits_stable, database_url).passed
+    # an earlier identify arrives days late: the set_once value legitimately moves to it
+    insert_raw(db, [event("q0", "identify", -60, anon="d7", user="u7", received_delay_min=4000,
+                          traits={"created_at": "2026-01-01"})])
+    run_core(db)
+    assert _check(set_once_traits_stable, database_url).passed
+    # a set_once value that changes without an earlier event is a defect the check must stop
+    db.execute("""UPDATE core.events SET traits = '{"created_at": "2030-01-01"}' WHERE message_id = 'q0'""")
+    result = _check(set_once_traits_stable, database_url)
+    assert not result.passed and result.metadata["changed_set_once_values"].value == 1
