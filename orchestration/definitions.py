@@ -31,7 +31,8 @@ all_assets_job = define_asset_job(
 )
 full_refresh_job = define_asset_job(
     "touchline_full_refresh", selection=AssetSelection.all() - AssetSelection.keys(["raw", "events"]),
-    config={"ops": {"core__raw_batch": {"config": {"full_refresh": True}}}},
+    config={"ops": {"core__raw_batch": {"config": {"full_refresh": True}},
+                    "touchline_dbt_assets": {"config": {"full_refresh": True}}}},
     description="Empty core and rebuild everything from raw (equals the incremental result).",
 )
 nightly = ScheduleDefinition(name="nightly", job=all_assets_job, cron_schedule=get_settings().schedule_cron,

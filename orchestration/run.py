@@ -13,7 +13,8 @@ def materialize_all(select: str | None = None, full_refresh: bool = False, insta
 
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if full_refresh:
-        run_config["ops"] = {"core__raw_batch": {"config": {"full_refresh": True}}}
+        run_config["ops"] = {"core__raw_batch": {"config": {"full_refresh": True}},
+                             "touchline_dbt_assets": {"config": {"full_refresh": True}}}
     if select:
         job_def = define_asset_job("touchline_selection", selection=AssetSelection.from_string(select))
         job = Definitions.merge(defs, Definitions(jobs=[job_def])).resolve_job_def("touchline_selection")

@@ -8,7 +8,9 @@ full rebuild by construction.
 """
 from __future__ import annotations
 
+import time
 import zoneinfo
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +37,13 @@ def sql(name: str) -> str:
                     .replace("{{source_class}}", traffic.source_class_sql())
                     .replace("{{channel}}", traffic.channel_sql()))
     return text
+
+
+@contextmanager
+def timed(timings: dict, step: str):
+    t = time.perf_counter()
+    yield
+    timings[step] = round(time.perf_counter() - t, 2)
 
 
 def run_sql(conn: psycopg.Connection, text: str, params: dict | None = None) -> None:
@@ -130,46 +139,24 @@ def _resolve_aliases(conn: psycopg.Connection) -> list[tuple[str, str]]:
 
 def build_core(conn: psycopg.Connection) -> dict:
     """Events, sessions, identity for every device the staged batch touches, in one transaction."""
+    timings: dict[str, float] = {}
     with conn.transaction():
-        conn.execute(sql("enrich_batch.sql"))
-        conn.execute(sql("identity_edges.sql"))
-        changed = _resolve_aliases(conn)
-        conn.execute("CREATE TEMP TABLE changed_ids (project_id text, user_id text) ON COMMIT DROP")
-        with conn.cursor().copy("COPY changed_ids FROM STDIN") as cp:
-            for row in changed:
-                cp.write_row(row)
-        conn.execute("""
-            CREATE TEMP TABLE affected_devices ON COMMIT DROP AS
-            SELECT DISTINCT project_id, device_id FROM batch_events
-            UNION
-            SELECT DISTINCT e.project_id, e.device_id FROM core.events e
-            JOIN changed_ids c ON c.project_id = e.project_id AND c.user_id = e.user_id;
-            ALTER TABLE affected_devices ADD PRIMARY KEY (project_id, device_id);
-            ANALYZE affected_devices;
-            CREATE TEMP TABLE dev_events ON COMMIT DROP AS
-            SELECT b.* FROM batch_events b
-            UNION ALL
-            SELECT e.project_id, e.message_id, e.event_type, e.event_name, e.anonymous_id, e.user_id,
-                   e.previous_id, e.device_id, e.event_at, e.event_date, e.received_at, e.sent_at, e.properties,
-                   e.traits, e.page_url, e.page_path, e.page_title, e.page_referrer, e.referrer_host,
-                   e.ip_truncated, e.country_code, e.country, e.region, e.city, e.time_zone, e.latitude,
-                   e.longitude, e.local_hour, e.local_weekday, e.browser, e.browser_version, e.os,
-                   e.os_version, e.device_type, e.is_bot, e.utm_source, e.utm_medium, e.utm_campaign,
-                   e.utm_term, e.utm_content, e.utm_id, e.gclid, e.gbraid, e.wbraid, e.fbclid, e.msclkid,
-                   e.ttclid, e.li_fat_id, e.referrer_class, e.channel
-            FROM core.events e JOIN affected_devices a ON a.project_id = e.project_id AND a.device_id = e.device_id;
-            ANALYZE dev_events;
-        """)
-        # users touched: those the devices had before this run, and those they have now
-        conn.execute("""
-            DROP TABLE IF EXISTS core.run_users;
-            CREATE UNLOGGED TABLE core.run_users AS
-            SELECT DISTINCT e.project_id, e.user_key FROM core.events e
-            JOIN affected_devices a ON a.project_id = e.project_id AND a.device_id = e.device_id
-            WHERE e.user_key IS NOT NULL
-        """)
-        conn.execute(sql("sessionize.sql"))
-        conn.execute(sql("write_events.sql"))
+        with timed(timings, "enrich"):
+            conn.execute(sql("enrich_batch.sql"))
+            conn.execute("ANALYZE batch_events")
+        with timed(timings, "identity"):
+            conn.execute(sql("identity_edges.sql"))
+            changed = _resolve_aliases(conn)
+            conn.execute("CREATE TEMP TABLE changed_ids (project_id text, user_id text) ON COMMIT DROP")
+            with conn.cursor().copy("COPY changed_ids FROM STDIN") as cp:
+                for row in changed:
+                    cp.write_row(row)
+        with timed(timings, "collect_devices"):
+            conn.execute(sql("collect_devices.sql"))
+        with timed(timings, "sessionize"):
+            conn.execute(sql("sessionize.sql"))
+        with timed(timings, "write"):
+            conn.execute(sql("write_events.sql"))
         conn.execute("""
             INSERT INTO core.run_users SELECT DISTINCT project_id, user_key FROM final_events
             WHERE user_key IS NOT NULL EXCEPT SELECT project_id, user_key FROM core.run_users
@@ -184,7 +171,7 @@ def build_core(conn: psycopg.Connection) -> dict:
             ON CONFLICT (name) DO UPDATE SET value = greatest(ops.watermarks.value, excluded.value), updated_at = now()
         """, (WATERMARK,))
     return {"new_events": stats[0], "devices_recomputed": stats[1], "events_rewritten": stats[2],
-            "users_touched": stats[3], "alias_changes": len(changed)}
+            "users_touched": stats[3], "alias_changes": len(changed), "seconds": timings}
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ referrer_host, page_host, click ids). Values are embedded as quoted literals, ne
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,9 +21,9 @@ def lit(value: str) -> str:
 
 
 def _host_match(col: str, hosts: list[str]) -> str:
-    # host equals an entry or is a subdomain of it
-    arr = "ARRAY[" + ", ".join(lit(h) for h in hosts) + "]::text[]"
-    return f"({col} = ANY({arr}) OR EXISTS (SELECT 1 FROM unnest({arr}) h WHERE {col} LIKE '%.' || h))"
+    """The host equals an entry or is a subdomain of it (one regular expression, compiled once)."""
+    alternatives = "|".join(re.escape(h) for h in hosts)
+    return f"{col} ~ {lit('(^|[.])(' + alternatives + ')$')}"
 
 
 @lru_cache(maxsize=1)

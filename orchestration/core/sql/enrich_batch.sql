@@ -1,6 +1,7 @@
 -- core.raw_batch -> temp table batch_events: clock-corrected, parsed (page, UTM, click ids),
 -- classified (referrer class, channel: rules compiled from enrichment/traffic_rules.yaml) and enriched
--- (geo, device). Session and user columns come later (sessionize.sql).
+-- (geo, device). Session and user columns come later (sessionize.sql). The classification CTEs are
+-- MATERIALIZED so that the channel rules read each class once per row instead of re-evaluating it.
 CREATE TEMP TABLE batch_events ON COMMIT DROP AS
 WITH base AS (
     SELECT
@@ -23,6 +24,7 @@ WITH base AS (
         coalesce(r.payload#>>'{context,page,title}', r.payload#>>'{properties,title}') AS page_title,
         nullif(coalesce(r.payload#>>'{context,page,referrer}', r.payload#>>'{properties,referrer}'), '') AS page_referrer,
         CASE WHEN jsonb_typeof(r.payload#>'{context,campaign}') = 'object' THEN r.payload#>'{context,campaign}' END AS campaign,
+        substring(coalesce(r.payload#>>'{context,page,url}', r.payload#>>'{properties,url}') FROM '\?[^#]*') AS page_query,
         r.ip, r.user_agent
     FROM core.raw_batch r
 ), parsed AS (
@@ -30,23 +32,23 @@ WITH base AS (
         regexp_replace(lower(substring(page_url FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)')), '^www\.', '') AS page_host,
         regexp_replace(lower(substring(page_referrer FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)')), '^www\.', '') AS referrer_host,
         coalesce(nullif(page_path_sent, ''), nullif(substring(page_url FROM '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*([^?#]*)'), ''), CASE WHEN page_url IS NOT NULL THEN '/' END) AS page_path,
-        coalesce(nullif(campaign->>'source', ''), core.url_param(page_url, 'utm_source')) AS utm_source,
-        coalesce(nullif(campaign->>'medium', ''), core.url_param(page_url, 'utm_medium')) AS utm_medium,
-        coalesce(nullif(campaign->>'name', ''), nullif(campaign->>'campaign', ''), core.url_param(page_url, 'utm_campaign')) AS utm_campaign,
-        coalesce(nullif(campaign->>'term', ''), core.url_param(page_url, 'utm_term')) AS utm_term,
-        coalesce(nullif(campaign->>'content', ''), core.url_param(page_url, 'utm_content')) AS utm_content,
-        coalesce(nullif(campaign->>'id', ''), core.url_param(page_url, 'utm_id')) AS utm_id,
-        core.url_param(page_url, 'gclid') AS gclid,
-        core.url_param(page_url, 'gbraid') AS gbraid,
-        core.url_param(page_url, 'wbraid') AS wbraid,
-        core.url_param(page_url, 'fbclid') AS fbclid,
-        core.url_param(page_url, 'msclkid') AS msclkid,
-        core.url_param(page_url, 'ttclid') AS ttclid,
-        core.url_param(page_url, 'li_fat_id') AS li_fat_id
+        coalesce(nullif(campaign->>'source', ''), CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'utm_source') END) AS utm_source,
+        coalesce(nullif(campaign->>'medium', ''), CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'utm_medium') END) AS utm_medium,
+        coalesce(nullif(campaign->>'name', ''), nullif(campaign->>'campaign', ''), CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'utm_campaign') END) AS utm_campaign,
+        coalesce(nullif(campaign->>'term', ''), CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'utm_term') END) AS utm_term,
+        coalesce(nullif(campaign->>'content', ''), CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'utm_content') END) AS utm_content,
+        coalesce(nullif(campaign->>'id', ''), CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'utm_id') END) AS utm_id,
+        CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'gclid') END AS gclid,
+        CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'gbraid') END AS gbraid,
+        CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'wbraid') END AS wbraid,
+        CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'fbclid') END AS fbclid,
+        CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'msclkid') END AS msclkid,
+        CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'ttclid') END AS ttclid,
+        CASE WHEN page_query IS NOT NULL THEN core.url_param(page_query, 'li_fat_id') END AS li_fat_id
     FROM base b
-), with_referrer AS (
+), with_referrer AS MATERIALIZED (
     SELECT p.*, {{referrer_class}} AS referrer_class FROM parsed p
-), with_source AS (
+), with_source AS MATERIALIZED (
     SELECT w.*, {{source_class}} AS source_class FROM with_referrer w
 )
 SELECT

@@ -1,0 +1,133 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='scoped_delete_insert',
+        unique_key=['project_id', 'session_id'],
+        delete_scopes=[['project_id', 'blended_user_id']],
+        window_column='started_at',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['project_id', 'session_id'], 'unique': true},
+            {'columns': ['project_id', 'blended_user_id', 'started_at']},
+            {'columns': ['project_id', 'session_date']},
+        ],
+    )
+}}
+
+-- depends_on: {{ ref('stg_core__sessions') }}  (read by touched_people() in incremental runs)
+
+with
+
+{% if is_incremental() %}
+touched_people as (
+    {{ touched_people('started_at') }}
+),
+{% endif %}
+
+sessions as (
+    select * from {{ ref('int_sessions_classified') }}
+    {% if is_incremental() %}
+    where (project_id, blended_user_id) in (select project_id, blended_user_id from touched_people)
+    {% endif %}
+),
+
+session_conversions as (
+    select
+        project_id,
+        session_id,
+        count(*) as conversions,
+        sum(revenue) as revenue
+    from {{ ref('conversions') }}
+    {% if is_incremental() %}
+    where (project_id, blended_user_id) in (select project_id, blended_user_id from touched_people)
+    {% endif %}
+    group by project_id, session_id
+),
+
+joined as (
+    select
+        sessions.*,
+        coalesce(session_conversions.conversions, 0) as conversions,
+        coalesce(session_conversions.revenue, 0) as revenue,
+        row_number() over person_sessions as session_number,
+        coalesce(
+            bool_or(sessions.is_paid) over (
+                person_sessions rows between unbounded preceding and 1 preceding
+            ),
+            false
+        ) as had_paid_session_before
+    from sessions
+    left join session_conversions
+        on session_conversions.project_id = sessions.project_id
+        and session_conversions.session_id = sessions.session_id
+    window person_sessions as (
+        partition by sessions.project_id, sessions.blended_user_id
+        order by sessions.started_at, sessions.session_id
+    )
+),
+
+final as (
+    select
+        project_id,
+        session_id,
+        device_id,
+        anonymous_id,
+        user_key as user_id,
+        blended_user_id,
+        session_number,
+        session_number = 1 as is_first_session,
+
+        started_at,
+        ended_at,
+        (started_at at time zone 'UTC')::date as session_date,
+        duration_seconds,
+        page_view_count as page_views,
+        event_count as events,
+
+        landing_page_url,
+        landing_page_path,
+        exit_page_url,
+        exit_page_path,
+        referrer_url,
+        referrer_host,
+        referrer_class,
+
+        source,
+        medium,
+        campaign,
+        utm_term as term,
+        utm_content as content,
+        resolved_channel as channel,
+        click_id_type,
+        has_paid_click_id,
+        is_paid,
+        case
+            when is_paid then 'paid'
+            when had_paid_session_before then 'ads_assisted'
+            else 'organic'
+        end as acquisition_class,
+
+        browser,
+        os,
+        device_type,
+        country_code,
+        country,
+        region,
+        city,
+
+        (
+            duration_seconds >= {{ var('engaged_session_min_seconds') }}
+            or page_view_count >= 2
+            or conversions > 0
+        ) as is_engaged,
+        not (
+            duration_seconds >= {{ var('engaged_session_min_seconds') }}
+            or page_view_count >= 2
+            or conversions > 0
+        ) as is_bounce,
+        conversions,
+        revenue
+    from joined
+)
+
+select * from final

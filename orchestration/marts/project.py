@@ -1,0 +1,62 @@
+"""The dbt project (`dbt_project/` of the checkout) and its manifest.
+
+Loading the code location needs `dbt_project/target/manifest.json`. `dagster dev` re-parses on every
+load; anywhere else the manifest is (re)built by `dbt parse` when it is
+missing or older than a file of the project. `dbt parse` needs no database: profiles.yml has
+defaults for every connection variable.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
+
+from touchline.settings import PROJECT_ROOT
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+_SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+_SOURCE_DIRS = ("models", "macros", "seeds", "tests", "analyses")
+
+# The dbt of this environment, even when its bin folder is not on PATH.
+DBT_EXECUTABLE = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="default")
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    newest = max((project_dir / name).stat().st_mtime for name in ("dbt_project.yml", "profiles.yml"))
+    for folder in _SOURCE_DIRS:
+        for path in (project_dir / folder).rglob("*"):
+            if path.suffix in _SOURCE_SUFFIXES:
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
+    manifest = project.manifest_path
+    return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project.project_dir)
+
+
+def parse(project: DbtProject = dbt_project) -> None:
+    """`dbt parse` into the project's target path (no database connection)."""
+    env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    proc = subprocess.run(
+        [DBT_EXECUTABLE, "--quiet", "--no-use-colors", "parse", "--project-dir", str(project.project_dir),
+         "--profiles-dir", str(project.profiles_dir), "--target-path", str(project.project_dir / project.target_path)],
+        env=env, capture_output=True, text=True, timeout=300, cwd=str(project.project_dir),
+    )
+    if proc.returncode != 0 or not project.manifest_path.exists():
+        raise RuntimeError(f"dbt parse failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+
+
+def ensure_manifest(project: DbtProject = dbt_project) -> Path:
+    """Return the path of an up-to-date manifest.json, running `dbt parse` under `dagster dev` or
+    when the manifest is missing or older than a file of the project."""
+    if using_dagster_dev() or manifest_is_stale(project):
+        parse(project)
+    return project.manifest_path

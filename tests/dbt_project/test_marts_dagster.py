@@ -1,0 +1,62 @@
+"""The dbt project through Dagster: models are assets, tests are asset checks, lineage starts at core."""
+from __future__ import annotations
+
+import os
+
+from dagster import AssetKey, materialize
+
+from orchestration.marts import (
+    DBT_ASSETS_OP, dbt_assets_list, dbt_full_refresh_job, dbt_resource, resources, touchline_dbt_assets,
+)
+
+CORE = {AssetKey(["core", t]) for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases")}
+MARTS = {AssetKey(["marts", m]) for m in
+         ("sessions", "users", "conversions", "attribution", "retention_cohorts", "session_summary_daily")}
+
+
+def test_assets_keys_groups_and_lineage():
+    assert dbt_assets_list == [touchline_dbt_assets]
+    keys = set(touchline_dbt_assets.keys)
+    assert MARTS <= keys
+    assert AssetKey(["staging", "stg_core__events"]) in keys
+    assert AssetKey(["intermediate", "int_sessions_classified"]) in keys
+    groups = {k: touchline_dbt_assets.group_names_by_key[k] for k in keys}
+    assert {groups[k] for k in MARTS} == {"marts"}
+    assert groups[AssetKey(["staging", "stg_core__sessions"])] == "staging"
+    assert groups[AssetKey(["intermediate", "int_events_filtered_to_conversions"])] == "intermediate"
+    # dbt sources are the core assets written by orchestration's Python
+    external = {k for k in touchline_dbt_assets.dependency_keys if k not in keys}
+    assert external == CORE
+    deps = touchline_dbt_assets.asset_deps
+    assert AssetKey(["core", "sessions"]) in deps[AssetKey(["staging", "stg_core__sessions"])]
+    # dbt tests are asset checks
+    checks = {(c.asset_key, c.name) for c in touchline_dbt_assets.check_specs}
+    assert any(k == AssetKey(["marts", "attribution"]) and "sums_to_one" in n for k, n in checks)
+    assert any(k == AssetKey(["marts", "conversions"]) and "relationships" in n for k, n in checks)
+    assert len(checks) >= 60
+    assert set(resources()) == {"dbt"}
+    assert dbt_full_refresh_job.name == "dbt_full_refresh"
+    assert DBT_ASSETS_OP == touchline_dbt_assets.op.name
+
+
+def test_materialize_through_dagster(built_b):
+    url = built_b[0]
+    saved = {k: os.environ.get(k) for k in ("TOUCHLINE_PG_HOST", "TOUCHLINE_PG_PORT", "TOUCHLINE_PG_USER",
+                                             "TOUCHLINE_PG_PASSWORD", "TOUCHLINE_PG_DBNAME", "PGTZ")}
+    try:
+        result = materialize(
+            [touchline_dbt_assets], resources={"dbt": dbt_resource(url)},
+            run_config={"ops": {DBT_ASSETS_OP: {"config": {"full_refresh": False}}}},
+        )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert result.success
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert MARTS <= materialized
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert len(evaluations) >= 60
+    assert all(ev.passed for ev in evaluations)
