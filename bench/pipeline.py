@@ -59,6 +59,7 @@ def main() -> int:
         t = time.perf_counter()
         n = generate.load_raw(conn, data, "bench")
         t_load = time.perf_counter() - t
+        print(f"generated {len(data.messages):,} in {t_gen:.1f} s, loaded {n:,} in {t_load:.1f} s", flush=True)
         # hold back the last day of receipts for the incremental run
         conn.execute("CREATE TABLE public.held AS SELECT * FROM raw.events WHERE received_at >= %s",
                      (end - dt.timedelta(days=1),))
@@ -76,8 +77,10 @@ def main() -> int:
             return time.perf_counter() - t0, stats
 
         t_full, s_full = run()
+        print(f"full run: {t_full:.1f} s {s_full}", flush=True)
         conn.execute("INSERT INTO raw.events SELECT * FROM public.held")
         t_inc, s_inc = run()
+        print(f"incremental run: {t_inc:.1f} s {s_inc}", flush=True)
 
         # accuracy against the ground truth
         truth = data.truth["events"]
@@ -95,7 +98,7 @@ def main() -> int:
         t = time.perf_counter()
         with conn.cursor() as cur:
             buf = bytearray()
-            with cur.copy("COPY raw.events TO STDOUT") as out:
+            with cur.copy("COPY (SELECT * FROM raw.events) TO STDOUT") as out:
                 for chunk in out:
                     buf += chunk
             t_out = time.perf_counter() - t
