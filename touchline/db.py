@@ -116,8 +116,9 @@ def data_url(settings: Settings | None = None) -> str:
     """URL of the database holding touchline's schemas (created when missing)."""
     settings = settings or get_settings()
     if settings.database_url:
-        return libpq_url(settings.database_url)
-    url = with_database(start_embedded(settings), settings.database_name)
+        url = libpq_url(settings.database_url)
+    else:
+        url = with_database(start_embedded(settings), settings.database_name)
     ensure_database(url)
     return url
 
@@ -131,8 +132,19 @@ def dagster_url(settings: Settings | None = None) -> str:
     return make_url(url).set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
 
 
+_ENSURED: set[str] = set()
+
+
 def ensure_database(url: str) -> None:
-    """Create the database of `url` if it does not exist (needs CREATEDB on an external server)."""
+    """Create the database of `url` if it does not exist (needs CREATEDB on an external server).
+    Checked once per process and URL."""
+    if url in _ENSURED:
+        return
+    _ensure_database(url)
+    _ENSURED.add(url)
+
+
+def _ensure_database(url: str) -> None:
     target = make_url(url).database
     maintenance = libpq_url(with_database(url, "postgres"))
     try:
@@ -147,6 +159,7 @@ def ensure_database(url: str) -> None:
 
 
 def drop_database(url: str) -> None:
+    _ENSURED.discard(url)
     target = make_url(url).database
     with psycopg.connect(libpq_url(with_database(url, "postgres")), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
