@@ -1,0 +1,163 @@
+"""Write keys, rate limits and allowed origins, all answered from memory on the hot path.
+
+- `key_from_headers`: Basic (key as user name, what Segment and RudderStack SDKs send), Bearer, or
+  `X-Write-Key`; the body's `writeKey` (Segment's browser library) is the fallback.
+- `KeyStore`: key hash -> project, cached `key_cache_ttl_s` (unknown keys too, so a flood of bad keys
+  does not reach the database); concurrent misses share one lookup. Use is recorded in memory and
+  written to `ops.api_keys.last_used_at` every `last_used_interval_s`, not per request.
+- `RateLimiter`: a token bucket per key, one token per request, in each worker process (the rate is
+  divided by the number of workers).
+- `OriginCache`: the origins some project allows, for preflights (which carry no key).
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from starlette.datastructures import Headers
+
+from ingest_api.database import Database
+from ingest_api.queries import sql
+from touchline.keys import KEY_RE, hash_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    key_id: int
+    project_id: str
+    env: str
+    key_prefix: str
+    revoked: bool
+    allowed_origins: tuple[str, ...]
+
+    def allows_origin(self, origin: str) -> bool:
+        return "*" in self.allowed_origins or origin.rstrip("/") in self.allowed_origins
+
+
+def key_from_headers(headers: Headers) -> str | None:
+    """The write key the headers carry; "" when they carry a malformed one; None when none."""
+    auth = headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.strip().partition(" ")
+        scheme = scheme.lower()
+        if scheme == "basic":
+            try:
+                user = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")[0]
+            except (binascii.Error, UnicodeDecodeError):
+                return ""
+            return user.strip()
+        if scheme == "bearer":
+            return value.strip()
+        return ""
+    key = headers.get("x-write-key")
+    return key.strip() if key is not None else None
+
+
+def well_formed(key: str) -> bool:
+    return bool(KEY_RE.match(key))
+
+
+class KeyStore:
+    def __init__(self, db: Database, ttl: float, max_entries: int = 100_000) -> None:
+        self.db = db
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._cache: dict[str, tuple[float, KeyInfo | None]] = {}
+        self._inflight: dict[str, asyncio.Future] = {}
+        self._used: set[int] = set()
+
+    async def resolve(self, key: str) -> KeyInfo | None:
+        """The key's row (revoked ones too) or None when unknown. DatabaseUnavailable on a miss
+        while the database is down."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            rows = await self.db.fetch(sql("lookup_key"), {"key_hash": hash_key(key)})
+            info = KeyInfo(rows[0][0], rows[0][1], rows[0][2], rows[0][3], rows[0][4],
+                           tuple(o.rstrip("/") for o in rows[0][5] or ())) if rows else None
+            if len(self._cache) >= self.max_entries:
+                self._cache.clear()
+            self._cache[key] = (now + self.ttl, info)
+            future.set_result(info)
+            return info
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here; waiters re-raise it
+            raise
+        finally:
+            del self._inflight[key]
+
+    def mark_used(self, key_id: int) -> None:
+        self._used.add(key_id)
+
+    async def flush_used(self) -> None:
+        """Write last_used_at for the keys used since the last flush (kept for the next one on failure)."""
+        if not self._used:
+            return
+        used, self._used = self._used, set()
+        try:
+            await self.db.fetch(sql("touch_keys"), {"key_ids": sorted(used), "used_at": datetime.now(timezone.utc)})
+        except Exception as exc:  # noqa: BLE001 - retried at the next flush
+            self._used |= used
+            log.warning("could not record key use: %s", exc)
+
+    async def flush_forever(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self.flush_used()
+
+
+class RateLimiter:
+    """Token buckets per key: `rate` requests per second, bursts up to `burst`."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = max(burst, 1.0)
+        self._buckets: dict[int, list[float]] = {}
+
+    def take(self, key_id: int) -> int:
+        """0 when allowed, else the whole seconds to wait (for Retry-After)."""
+        now = time.monotonic()
+        bucket = self._buckets.get(key_id)
+        if bucket is None:
+            bucket = self._buckets[key_id] = [self.burst, now]
+        tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+        bucket[1] = now
+        if tokens >= 1.0:
+            bucket[0] = tokens - 1.0
+            return 0
+        bucket[0] = tokens
+        return max(1, math.ceil((1.0 - tokens) / self.rate)) if self.rate > 0 else 60
+
+
+class OriginCache:
+    def __init__(self, db: Database, ttl: float) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._origins: frozenset[str] = frozenset()
+        self._expires = 0.0
+
+    async def allowed_by_any(self, origin: str) -> bool:
+        if time.monotonic() >= self._expires:
+            rows = await self.db.fetch(sql("allowed_origins"))
+            self._origins = frozenset(r[0].rstrip("/") for r in rows)
+            self._expires = time.monotonic() + self.ttl
+        return "*" in self._origins or origin.rstrip("/") in self._origins

@@ -1,0 +1,36 @@
+"""Settings of the ingest API: the shared `touchline.settings.Settings` plus a few knobs of its own.
+
+Everything has a `TOUCHLINE_` environment name (`TOUCHLINE_COMMIT_TIMEOUT_S`, ...). Tests build an
+`IngestSettings(...)` and pass it to `create_app`.
+"""
+from __future__ import annotations
+
+from touchline.settings import Settings
+
+
+class IngestSettings(Settings):
+    # A request waits at most this long for its commit, then answers 503 (the client retries; a
+    # late commit is then deduplicated by messageId).
+    commit_timeout_s: float = 1.0
+    # Connecting to or querying the database for a key lookup / health gives up after this long.
+    db_timeout_s: float = 1.0
+    # While the database is down, try to reconnect at most this often (requests fail fast between).
+    reconnect_interval_s: float = 0.5
+    # Key lookups are cached this long (a revoked key stops working within this time).
+    key_cache_ttl_s: float = 10.0
+    # `ops.api_keys.last_used_at` is written at most this often, for all keys used meanwhile.
+    last_used_interval_s: float = 60.0
+    # One group commit writes at most this many events (the rest go in the next one).
+    group_max_events: int = 20_000
+    # Number of uvicorn worker processes; the per-key rate is split between them.
+    api_workers: int = 1
+    cors_max_age_s: int = 600
+
+
+def ingest_settings(settings: Settings | None = None) -> IngestSettings:
+    """`settings` as `IngestSettings` (defaults for the ingest-only fields), or read from the environment."""
+    if settings is None:
+        return IngestSettings()
+    if isinstance(settings, IngestSettings):
+        return settings
+    return IngestSettings.model_construct(**settings.model_dump())

@@ -1,0 +1,79 @@
+"""The API's connections to PostgreSQL: a tiny two-connection pool.
+
+The writer (`writer.GroupWriter`) owns one connection for group commits; `Database` keeps one more
+for the small reads (key lookups, CORS origins, health) and the periodic `last_used_at` update.
+Both connect with a short timeout and report `DatabaseUnavailable` (answered 503) instead of
+waiting: a request never hangs on a database that is down.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import psycopg
+
+from touchline.db import DatabaseUnavailable, libpq_url
+
+__all__ = ["Database", "DatabaseUnavailable", "connect"]
+
+
+async def connect(url: str, timeout: float) -> psycopg.AsyncConnection:
+    """An autocommit async connection within `timeout` seconds, or DatabaseUnavailable."""
+    try:
+        return await asyncio.wait_for(
+            psycopg.AsyncConnection.connect(url, autocommit=True, application_name="touchline-ingest"), timeout
+        )
+    except (OSError, psycopg.Error, asyncio.TimeoutError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "timed out"
+        raise DatabaseUnavailable(f"database not reachable: {reason}") from None
+
+
+class Database:
+    """One lazily (re)connected connection for short reads; every call bounded by `timeout`."""
+
+    def __init__(self, url: str, timeout: float = 1.0, retry_interval: float = 0.5) -> None:
+        self.url = libpq_url(url)
+        self.timeout = timeout
+        self.retry_interval = retry_interval
+        self._conn: psycopg.AsyncConnection | None = None
+        self._lock = asyncio.Lock()
+        self._failed_at = 0.0
+        self._failure = ""
+
+    async def _connection(self) -> psycopg.AsyncConnection:
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        if time.monotonic() - self._failed_at < self.retry_interval:
+            raise DatabaseUnavailable(self._failure)
+        try:
+            self._conn = await connect(self.url, self.timeout)
+        except DatabaseUnavailable as exc:
+            self._failed_at, self._failure = time.monotonic(), str(exc)
+            raise
+        return self._conn
+
+    async def fetch(self, query: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        """Run one statement; its rows (or [] when it returns none)."""
+        async with self._lock:
+            try:
+                conn = await self._connection()
+                cur = await asyncio.wait_for(conn.execute(query, params), self.timeout)
+                return await cur.fetchall() if cur.description else []
+            except (psycopg.OperationalError, asyncio.TimeoutError, OSError) as exc:
+                await self._discard()
+                raise DatabaseUnavailable(f"database not reachable: {exc or 'timed out'}") from None
+
+    async def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        self._failed_at, self._failure = time.monotonic(), "database connection lost"
+        if conn is not None:
+            try:
+                await asyncio.wait_for(conn.close(), 0.2)
+            except Exception:  # noqa: BLE001 - it is being thrown away
+                pass
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None

@@ -1,0 +1,47 @@
+"""What every ingest route does once the caller is known: validate, hand to the group writer, wait
+for the commit, and say which events were rejected."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException
+
+from ingest_api.deps import Caller
+from ingest_api.events import Prepared, Rejection, prepare, raw_text
+from ingest_api.writer import month_of
+
+
+@dataclass(slots=True)
+class Outcome:
+    accepted: int
+    rejected: list[Rejection]
+
+    def rejected_answer(self) -> list[dict[str, Any]]:
+        return [r.answer() for r in sorted(self.rejected, key=lambda r: r.index)]
+
+
+async def ingest(caller: Caller, messages: list[Any], **options: Any) -> Outcome:
+    """Store `messages` (Segment-shaped); return how many were accepted and the rejections.
+    Options go to `events.prepare`. Raises DatabaseUnavailable (503) when not committed."""
+    cap, rt = caller.capture, caller.rt
+    prepared: Prepared = prepare(messages, cap, rt.limits, **options)
+    if not prepared.rows and not prepared.rejected:
+        return Outcome(0, [])
+    received = cap.received_iso
+    quarantine = [(cap.project_id, received, r.reason, cap.key_prefix, r.payload) for r in prepared.rejected]
+    refused = await rt.writer.write(prepared.rows, quarantine, month_of(cap.received_at))
+    rejected = prepared.rejected
+    for position in refused:
+        row = prepared.rows[position]
+        rejected.append(Rejection(prepared.row_index[position], row[1], "database_rejected", row[-1]))
+    return Outcome(len(prepared.rows) - len(refused), rejected)
+
+
+async def refuse_body(caller: Caller, reason: str, detail: str) -> HTTPException:
+    """Quarantine a body with no events to read (not JSON, or no batch where it belongs) and
+    return the 400 to raise."""
+    cap = caller.capture
+    row = (cap.project_id, cap.received_iso, reason, cap.key_prefix, raw_text(caller.body.raw))
+    await caller.rt.writer.write([], [row], month_of(cap.received_at))
+    return HTTPException(400, detail)

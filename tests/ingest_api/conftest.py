@@ -1,0 +1,64 @@
+"""Fixtures of the ingest API tests: settings on the test database, fresh keys, an app client and
+a real uvicorn server on a free port."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from ingest_api.app import create_app
+from ingest_api.config import IngestSettings
+from ingest_helpers import free_port
+from touchline.keys import create_key
+
+
+@pytest.fixture()
+def settings(database_url) -> IngestSettings:
+    return IngestSettings(DATABASE_URL=database_url, last_used_interval_s=0.2, key_cache_ttl_s=0.5)
+
+
+@pytest.fixture()
+def new_key(conn):
+    """new_key(origins=()) -> (project_id, key) of a fresh project."""
+
+    def make(origins: tuple[str, ...] = (), env: str = "live") -> tuple[str, str]:
+        project_id, key = create_key(conn, f"test {uuid.uuid4().hex[:12]}", env)
+        if origins:
+            conn.execute("UPDATE ops.projects SET allowed_origins = %s WHERE project_id = %s", (list(origins), project_id))
+        return project_id, key
+
+    return make
+
+
+@pytest.fixture()
+def project(new_key) -> tuple[str, str]:
+    return new_key()
+
+
+@pytest.fixture()
+def client(settings):
+    with TestClient(create_app(settings)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url):
+    """Base URL of a real uvicorn serving the app in a thread."""
+    port = free_port()
+    config = uvicorn.Config(create_app(IngestSettings(DATABASE_URL=database_url)), host="127.0.0.1", port=port,
+                            log_level="warning", proxy_headers=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
