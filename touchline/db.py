@@ -11,7 +11,6 @@ import os
 import subprocess
 import warnings
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 from sqlalchemy.engine import URL, make_url
@@ -178,18 +177,6 @@ def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
         return psycopg.connect(url, connect_timeout=get_settings().connect_timeout_s, **kwargs)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(_one_line(url, exc)) from exc
-
-
-@contextlib.contextmanager
-def transaction(url: str | None = None) -> Iterator[psycopg.Connection]:
-    with connect(url) as conn:
-        with conn.transaction():
-            yield conn
-
-
-def socket_dir(url: str) -> str | None:
-    host = make_url(url).query.get("host")
-    return host if isinstance(host, str) else None
 
 
 def url_parts(url: str) -> URL:
