@@ -17,26 +17,21 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    from touchline import db, settings, warehouse
+    from tests.db_helpers import migrated_database
+    from touchline import db, settings
 
-    base = db.server_url()
     name = f"touchline_test_{os.getpid()}"
-    url = db.libpq_url(db.with_database(base, name))
-    db.drop_database(url)
-    db.ensure_database(url)
     previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    settings.get_settings.cache_clear()
-    with db.connect(url) as conn:
-        warehouse.migrate(conn)
-    yield url
-    if previous is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = previous
-    settings.get_settings.cache_clear()
-    db.drop_database(url)
-    db.drop_database(url + "_dagster" if "?" not in url else db.with_database(url, f"{name}_dagster"))
+    with migrated_database(db.server_url(), name) as url:
+        os.environ["DATABASE_URL"] = url
+        settings.get_settings.cache_clear()
+        yield url
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+        settings.get_settings.cache_clear()
+        db.drop_database(db.with_database(url, f"{name}_dagster"))
 
 
 @pytest.fixture()

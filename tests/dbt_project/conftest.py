@@ -211,17 +211,11 @@ def run_dbt(url: str, *args: str, target_path: Path, check: bool = True) -> subp
 def marts_db_url(database_url):
     """A migrated database of the dbt tests' own on the test server: dbt builds every mart from all of
     core, so other tests' core rows must not be there."""
-    from touchline import db, warehouse
+    from tests.db_helpers import migrated_database
+    from touchline import db
 
-    name = f"{db.url_parts(database_url).database}_marts"
-    url = db.libpq_url(db.with_database(database_url, name))
-    db.drop_database(url)
-    db.ensure_database(url)
-    with db.connect(url) as conn:
-        warehouse.migrate(conn)
-        conn.commit()
-    yield url
-    db.drop_database(url)
+    with migrated_database(database_url, f"{db.url_parts(database_url).database}_marts") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -13,16 +13,11 @@ MARTS = ["sessions", "conversions", "attribution", "users", "retention_cohorts",
 
 @pytest.fixture()
 def fresh_db_url(database_url):
-    from touchline import db, warehouse
+    from tests.db_helpers import migrated_database
+    from touchline import db
 
-    url = db.libpq_url(db.with_database(database_url, f"{db.url_parts(database_url).database}_marts_inc"))
-    db.drop_database(url)
-    db.ensure_database(url)
-    with db.connect(url) as conn:
-        warehouse.migrate(conn)
-        conn.commit()
-    yield url
-    db.drop_database(url)
+    with migrated_database(database_url, f"{db.url_parts(database_url).database}_marts_inc") as url:
+        yield url
 
 
 def snapshot(url: str) -> None:
