@@ -23,14 +23,14 @@ SUMMARY_TABLES = ("raw.events", "raw.rejected_events", "core.events", "core.sess
 
 
 def _free_port(preferred: int) -> int:
-    for port in (preferred, 0):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-                return s.getsockname()[1]
-            except OSError:
-                continue
-    raise RuntimeError("no free port on 127.0.0.1")
+    """`preferred` when free on 127.0.0.1, else any free port."""
+    from touchline.cli import port_free
+
+    if port_free("127.0.0.1", preferred):
+        return preferred
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def demo_key(conn) -> str:
