@@ -90,7 +90,7 @@ positioned as (
         touchpoints.*,
         row_number() over conversion_touches as touchpoint_number,
         count(*) over (partition by project_id, conversion_id) as touchpoint_count,
-        power(0.5, days_before_conversion / {{ half_life_days }}.0) as decay_weight
+        power(0.5, days_before_conversion / cast({{ half_life_days }} as numeric)) as decay_weight
     from touchpoints
     window conversion_touches as (
         partition by project_id, conversion_id order by session_started_at, session_id
