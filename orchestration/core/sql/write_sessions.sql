@@ -1,0 +1,73 @@
+-- The sessions and the identity map of the devices this run touched, rebuilt from `assigned` and
+-- core.events (written by write_events.sql). Only sessions that gain, lose or change an event are
+-- rewritten: those of new events, and the old and new sessions of changed events.
+CREATE TEMP TABLE touched_sessions ON COMMIT DROP AS
+SELECT project_id, session_id FROM assigned
+WHERE is_new OR (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key)
+UNION
+SELECT project_id, old_session_id FROM assigned
+WHERE NOT is_new AND old_session_id IS NOT NULL
+  AND (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key);
+ANALYZE touched_sessions;
+
+DELETE FROM core.sessions s USING touched_sessions t
+WHERE s.project_id = t.project_id AND s.session_id = t.session_id;
+
+-- A session's attributes are those of its first event (landing) and of its last page view (exit; its
+-- last event when it has no page view), read back from core.events.
+INSERT INTO core.sessions
+WITH agg AS (
+    SELECT project_id, session_id,
+           min(event_at) AS started_at, max(event_at) AS ended_at,
+           count(*)::integer AS event_count,
+           (count(*) FILTER (WHERE event_type IN ('page', 'screen')))::integer AS page_view_count,
+           min(message_id) FILTER (WHERE session_event_sequence = 1) AS first_message_id,
+           max(ord) FILTER (WHERE event_type IN ('page', 'screen')) AS last_page_ord,
+           max(ord) AS last_ord
+    FROM assigned
+    WHERE (project_id, session_id) IN (SELECT project_id, session_id FROM touched_sessions)
+    GROUP BY project_id, session_id
+)
+SELECT f.project_id, f.session_id, f.device_id, f.anonymous_id, f.user_key, f.blended_user_id,
+       a.started_at, a.ended_at, extract(epoch FROM a.ended_at - a.started_at), a.event_count, a.page_view_count,
+       f.page_url, f.page_path, l.page_url, l.page_path,
+       f.page_referrer, f.referrer_host, f.referrer_class, f.channel,
+       f.utm_source, f.utm_medium, f.utm_campaign, f.utm_term, f.utm_content, f.utm_id,
+       f.gclid, f.gbraid, f.wbraid, f.fbclid, f.msclkid, f.ttclid, f.li_fat_id,
+       f.browser, f.os, f.device_type, f.country_code, f.country, f.region, f.city
+FROM agg a
+JOIN assigned x ON x.ord = coalesce(a.last_page_ord, a.last_ord)
+JOIN core.events f ON f.project_id = a.project_id AND f.message_id = a.first_message_id
+JOIN core.events l ON l.project_id = x.project_id AND l.message_id = x.message_id;
+
+-- Device -> user over time: runs of the same user on a device, [valid_from, valid_to).
+DELETE FROM core.identity_map m USING affected_devices a
+WHERE m.project_id = a.project_id AND m.device_id = a.device_id;
+DELETE FROM core.identity_merge_log m USING affected_devices a
+WHERE m.project_id = a.project_id AND m.id_kind = 'device' AND m.id_value = a.device_id;
+
+CREATE TEMP TABLE device_runs ON COMMIT DROP AS
+WITH ordered AS (
+    SELECT project_id, device_id, dev, user_key, uid, message_id, event_at, ord,
+           CASE WHEN (dev, user_key) IS DISTINCT FROM (lag(dev) OVER w, lag(user_key) OVER w) THEN 1 ELSE 0 END AS chg
+    FROM assigned WHERE user_key IS NOT NULL
+    WINDOW w AS (ORDER BY ord)
+), runs AS (
+    SELECT o.*, sum(chg) OVER (ORDER BY ord) AS run FROM ordered o
+)
+SELECT project_id, device_id, dev, run, min(user_key) AS user_key,
+       min(event_at) AS valid_from,
+       (array_agg(message_id ORDER BY ord) FILTER (WHERE uid = user_key))[1] AS cause_message_id,
+       min(event_at) FILTER (WHERE uid = user_key) AS identified_at
+FROM runs GROUP BY project_id, device_id, dev, run;
+
+INSERT INTO core.identity_map (project_id, device_id, user_key, valid_from, valid_to)
+SELECT project_id, device_id, user_key, valid_from, lead(valid_from) OVER (PARTITION BY dev ORDER BY run)
+FROM device_runs;
+
+INSERT INTO core.identity_merge_log (project_id, merged_at, id_kind, id_value, from_user_key, to_user_key, rule, cause_message_id)
+SELECT project_id, coalesce(identified_at, valid_from), 'device', device_id,
+       lag(user_key) OVER (PARTITION BY dev ORDER BY run), user_key,
+       CASE WHEN run = min(run) OVER (PARTITION BY dev) THEN 'first_identification' ELSE 'user_change' END,
+       coalesce(cause_message_id, '')
+FROM device_runs;
