@@ -36,6 +36,7 @@ EMBEDDED_CONF = {
     "max_connections": "200",
     "wal_compression": "on",
     "jit": "off",
+    "random_page_cost": "1.1",
 }
 
 

@@ -30,7 +30,7 @@ SELECT
     r.ip, r.user_agent
 FROM core.raw_batch r
 WHERE coalesce(nullif(r.anonymous_id, ''), nullif(r.user_id, '')) IS NOT NULL;
-ANALYZE batch_base;
+ANALYZE batch_base (url_key, referrer_key, ip, user_agent);
 
 CREATE TEMP TABLE batch_traffic ON COMMIT DROP AS
 WITH traffic AS (

@@ -1,20 +1,26 @@
--- core.user_profiles for the users this run touched (core.run_users), rebuilt from their events.
--- Traits merge by rule (temp table profile_rules, default %(default_rule)s), ordered by event time.
+-- core.user_profiles for the users this run touched (core.run_users). Seen-at times, devices, session
+-- count and first touch come from core.sessions (a session belongs to one user, bots have none); traits
+-- merge by rule (temp table profile_rules, default %(default_rule)s) over the user's events that carry
+-- traits, in event order (index events_user_traits).
 DELETE FROM core.user_profiles p USING core.run_users u
 WHERE p.project_id = u.project_id AND p.user_key = u.user_key;
 
-CREATE TEMP TABLE profile_events ON COMMIT DROP AS
-SELECT e.project_id, e.user_key, e.message_id, e.event_at, e.received_at, e.device_id, e.session_id, e.traits,
-       row_number() OVER (PARTITION BY e.project_id, e.user_key ORDER BY e.event_at, e.received_at, e.message_id) AS ord
-FROM core.events e JOIN core.run_users u ON u.project_id = e.project_id AND u.user_key = e.user_key
-WHERE NOT e.is_bot;
+CREATE TEMP TABLE profile_sessions ON COMMIT DROP AS
+SELECT s.project_id, s.user_key, s.session_id, s.device_id, s.started_at, s.ended_at, s.utm_source, s.utm_medium,
+       s.utm_campaign, s.referrer, s.landing_page_url
+FROM core.sessions s JOIN core.run_users u ON u.project_id = s.project_id AND u.user_key = s.user_key;
 
 CREATE TEMP TABLE trait_values ON COMMIT DROP AS
 SELECT p.project_id, p.user_key, t.key, t.value, p.ord, coalesce(r.rule, %(default_rule)s) AS rule
-FROM profile_events p
+FROM (
+    SELECT e.project_id, e.user_key, e.traits,
+           row_number() OVER (PARTITION BY e.project_id, e.user_key ORDER BY e.event_at, e.received_at, e.message_id) AS ord
+    FROM core.events e JOIN core.run_users u ON u.project_id = e.project_id AND u.user_key = e.user_key
+    WHERE e.traits IS NOT NULL AND e.user_key IS NOT NULL AND NOT e.is_bot
+) p
 CROSS JOIN LATERAL jsonb_each(p.traits) t
 LEFT JOIN profile_rules r ON r.key = t.key
-WHERE p.traits IS NOT NULL AND t.value <> 'null'::jsonb;
+WHERE t.value <> 'null'::jsonb;
 
 INSERT INTO core.user_profiles (project_id, user_key, first_seen_at, last_seen_at, traits, email, name, plan,
     first_utm_source, first_utm_medium, first_utm_campaign, initial_referrer, landing_page,
@@ -41,18 +47,18 @@ WITH merged AS (
           GROUP BY project_id, user_key, value #>> '{}') x
     GROUP BY project_id, user_key
 ), devices AS (
-    SELECT project_id, user_key, array_agg(device_id ORDER BY first_ord) AS devices
-    FROM (SELECT project_id, user_key, device_id, min(ord) AS first_ord FROM profile_events GROUP BY 1, 2, 3) d
+    SELECT project_id, user_key, array_agg(device_id ORDER BY first_at, device_id) AS devices
+    FROM (SELECT project_id, user_key, device_id, min(started_at) AS first_at FROM profile_sessions GROUP BY 1, 2, 3) d
     GROUP BY project_id, user_key
 ), base AS (
-    SELECT project_id, user_key, min(event_at) AS first_seen_at, max(event_at) AS last_seen_at,
-           count(DISTINCT session_id)::integer AS session_count
-    FROM profile_events GROUP BY project_id, user_key
+    SELECT project_id, user_key, min(started_at) AS first_seen_at, max(ended_at) AS last_seen_at,
+           count(*)::integer AS session_count
+    FROM profile_sessions GROUP BY project_id, user_key
 ), first_session AS (
-    SELECT DISTINCT ON (s.project_id, s.user_key) s.project_id, s.user_key, s.utm_source, s.utm_medium,
-           s.utm_campaign, s.referrer, s.landing_page_url
-    FROM core.sessions s JOIN core.run_users u ON u.project_id = s.project_id AND u.user_key = s.user_key
-    ORDER BY s.project_id, s.user_key, s.started_at, s.session_id
+    SELECT DISTINCT ON (project_id, user_key) project_id, user_key, utm_source, utm_medium, utm_campaign, referrer,
+           landing_page_url
+    FROM profile_sessions
+    ORDER BY project_id, user_key, started_at, session_id
 )
 SELECT b.project_id, b.user_key, b.first_seen_at, b.last_seen_at, coalesce(t.traits, '{}'::jsonb),
        t.traits ->> 'email', t.traits ->> 'name', t.traits ->> 'plan',

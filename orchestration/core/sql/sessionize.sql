@@ -1,4 +1,5 @@
--- dev_events (every event of the devices this run touches) -> assigned: sessions cut, users stitched.
+-- dev_events (the events of the devices this run touches, from their cut on) -> assigned: sessions cut,
+-- users stitched.
 -- DESIGN section 4. Per device stream, ordered by (event_at, received_at, message_id):
 --  1. a new segment after the project's inactivity timeout (default 30 min);
 --  2. inside a segment, a new session when an event brings a UTM set, or click ids, other than the last
@@ -10,12 +11,12 @@
 --  5. a user change inside a session splits it at that event.
 -- Bots are kept in core.events, flagged, without session or user.
 --
--- How: one sort of the streams gives every event a global position `ord` (devices one after another);
--- segments, sub-sessions, identification groups and sessions are then numbered globally along `ord`,
--- so every later window sorts small integers instead of text keys. A group numbered along `ord` can
--- run past the end of its device; the checks against `dev` below stop it there.
+-- How: one sort of the streams gives every event a global position `ord` (devices one after another,
+-- each in event order). Every rule then needs only "the last X at or before this event" (a running max of
+-- ord along ord) or "the next X at or after it" (a running min along ord descending), and lag() with a
+-- per-row offset reads the value at that position: three sorts of small rows in all, whatever the rules.
 CREATE TEMP TABLE s1 ON COMMIT DROP AS
-SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.is_new,
+SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.is_new, e.is_context,
        e.old_session_id, e.old_seq, e.old_user_key,
        CASE WHEN e.user_id IS NOT NULL THEN coalesce(a.canonical_user_id, e.user_id) END AS uid,
        e.utm_key, e.click_key,
@@ -32,69 +33,82 @@ WHERE NOT e.is_bot
 WINDOW w AS (ORDER BY e.project_id COLLATE "C", e.device_id COLLATE "C", e.event_at, e.received_at,
              e.message_id COLLATE "C");
 
-CREATE TEMP TABLE s2 ON COMMIT DROP AS
-WITH segs AS (
-    SELECT ord, event_at, uid, utm_key, click_key, new_seg,
-           sum(dev_start) OVER o AS dev, sum(new_seg) OVER o AS seg
-    FROM s1 WINDOW o AS (ORDER BY ord)
+CREATE TEMP TABLE assigned ON COMMIT DROP AS
+WITH marks AS (  -- the chain carries small columns only; s1's text columns join back at the end
+    SELECT s.*,
+           max(CASE WHEN dev_start = 1 THEN ord END) OVER o AS dev_start_ord,
+           max(CASE WHEN new_seg = 1 THEN ord END) OVER o AS seg_start_ord,
+           max(CASE WHEN utm_key IS NOT NULL THEN ord END) OVER before AS prev_utm_ord,
+           max(CASE WHEN click_key IS NOT NULL THEN ord END) OVER before AS prev_click_ord
+    FROM (SELECT ord, dev_start, new_seg, event_at, uid, utm_key, click_key FROM s1) s
+    WINDOW o AS (ORDER BY ord), before AS (ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ), campaign AS (
-    -- rule 2: the previous event with a UTM set (click ids) and its segment; a different set, or the
-    -- first one of a segment that began without it, starts a new session
-    SELECT segs.*,
-           CASE WHEN new_seg = 0 AND (
-                    (utm_key IS NOT NULL AND (lag(seg) OVER u IS DISTINCT FROM seg OR lag(utm_key) OVER u <> utm_key))
-                 OR (click_key IS NOT NULL AND (lag(seg) OVER c IS DISTINCT FROM seg OR lag(click_key) OVER c <> click_key)))
-                THEN 1 ELSE 0 END AS camp_break
-    FROM segs
-    WINDOW u AS (PARTITION BY utm_key IS NULL ORDER BY ord), c AS (PARTITION BY click_key IS NULL ORDER BY ord)
+    -- rule 2: a UTM set (click ids) other than the last one seen in the segment; the first one of a
+    -- segment that began without one counts as other
+    SELECT marks.*,
+           CASE WHEN new_seg = 1
+                  OR (utm_key IS NOT NULL AND (prev_utm_ord IS NULL OR prev_utm_ord < seg_start_ord
+                                               OR lag(utm_key, (ord - prev_utm_ord)::integer) OVER o <> utm_key))
+                  OR (click_key IS NOT NULL AND (prev_click_ord IS NULL OR prev_click_ord < seg_start_ord
+                                                 OR lag(click_key, (ord - prev_click_ord)::integer) OVER o <> click_key))
+                THEN 1 ELSE 0 END AS sub_start
+    FROM marks WINDOW o AS (ORDER BY ord)
 ), subs AS (
-    SELECT campaign.*, sum(greatest(new_seg, camp_break)) OVER (ORDER BY ord) AS sub FROM campaign
+    SELECT campaign.*, max(CASE WHEN sub_start = 1 THEN ord END) OVER (ORDER BY ord) AS sub_start_ord FROM campaign
 ), slices AS (
-    -- rule 3: 24 h slices from the sub-session's first event
-    SELECT subs.*, floor(extract(epoch FROM event_at - min(event_at) OVER (PARTITION BY sub)) / 86400) AS slice
-    FROM subs
-), breaks AS (
+    -- rule 3: 24 h slices from the first event of the sub-session
+    SELECT subs.*,
+           floor(extract(epoch FROM event_at - lag(event_at, (ord - sub_start_ord)::integer) OVER o) / 86400) AS slice
+    FROM subs WINDOW o AS (ORDER BY ord)
+), psess AS (
+    -- preliminary sessions (rules 1-3)
     SELECT slices.*,
-           CASE WHEN (sub, slice) IS DISTINCT FROM (lag(sub) OVER o, lag(slice) OVER o) THEN 1 ELSE 0 END AS psess_break
+           CASE WHEN sub_start = 1 OR slice <> lag(slice) OVER o THEN 1 ELSE 0 END AS psess_break
     FROM slices WINDOW o AS (ORDER BY ord)
-)
-SELECT ord, dev, uid, psess_break,
-       sum(psess_break) OVER o AS psess,       -- preliminary session (rules 1-3)
-       count(uid) OVER o AS id_grp             -- identification group: an identified event and those after it
-FROM breaks WINDOW o AS (ORDER BY ord);
-
-CREATE TEMP TABLE s3 ON COMMIT DROP AS
-WITH grp AS (
-    SELECT s2.*,
-           CASE WHEN min(dev) OVER g = dev THEN max(uid) OVER g END AS rec_user,
-           CASE WHEN min(dev) OVER g = dev THEN min(psess) OVER g END AS rec_sess,
-           first_value(uid) OVER (PARTITION BY psess ORDER BY uid IS NULL, ord
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS sess_first_user,
-           first_value(uid) OVER (PARTITION BY dev ORDER BY uid IS NULL, ord
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS device_first_user
-    FROM s2 WINDOW g AS (PARTITION BY id_grp)
+), prev_id AS (
+    SELECT psess.*,
+           max(CASE WHEN psess_break = 1 THEN ord END) OVER o AS psess_start_ord,
+           max(CASE WHEN uid IS NOT NULL THEN ord END) OVER o AS prv
+    FROM psess WINDOW o AS (ORDER BY ord)
+), prev_user AS (
+    -- the last identification at or before the event, and the preliminary session it was in
+    SELECT prev_id.*,
+           lag(uid, (ord - prv)::integer) OVER o AS prv_uid,
+           lag(psess_start_ord, (ord - prv)::integer) OVER o AS prv_psess
+    FROM prev_id WINDOW o AS (ORDER BY ord)
+), next_id AS (
+    SELECT prev_user.*,
+           min(CASE WHEN uid IS NOT NULL THEN ord END) OVER r AS nxt,
+           min(CASE WHEN psess_break = 1 THEN ord END) OVER r_after AS next_psess_ord,
+           min(CASE WHEN dev_start = 1 THEN ord END) OVER r_after AS next_dev_ord
+    FROM prev_user
+    WINDOW r AS (ORDER BY ord DESC), r_after AS (ORDER BY ord DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+), next_user AS (
+    -- the first identification at or after the event
+    SELECT next_id.*, lag(uid, (nxt - ord)::integer) OVER (ORDER BY ord DESC) AS nxt_uid FROM next_id
 ), users AS (
     -- rule 4
-    SELECT ord, dev, psess, psess_break,
-           CASE WHEN rec_user IS NOT NULL AND rec_sess = psess THEN rec_user
-                WHEN sess_first_user IS NOT NULL THEN sess_first_user
-                WHEN rec_user IS NOT NULL THEN rec_user
-                ELSE device_first_user END AS user_key
-    FROM grp
+    SELECT next_user.*,
+           CASE WHEN prv >= dev_start_ord AND prv_psess = psess_start_ord THEN prv_uid
+                WHEN nxt < coalesce(next_psess_ord, nxt + 1) THEN nxt_uid
+                WHEN prv >= dev_start_ord THEN prv_uid
+                WHEN nxt < coalesce(next_dev_ord, nxt + 1) THEN nxt_uid END AS user_key
+    FROM next_user
 ), splits AS (
     -- rule 5
     SELECT users.*,
            CASE WHEN psess_break = 1 OR user_key IS DISTINCT FROM lag(user_key) OVER o THEN 1 ELSE 0 END AS sess_break
     FROM users WINDOW o AS (ORDER BY ord)
+), sessions AS (
+    SELECT ord, dev_start_ord, user_key, max(CASE WHEN sess_break = 1 THEN ord END) OVER (ORDER BY ord) AS sess_start_ord
+    FROM splits
 )
-SELECT ord, dev, user_key, sum(sess_break) OVER (ORDER BY ord) AS sess_no FROM splits;
-
-CREATE TEMP TABLE assigned ON COMMIT DROP AS
-SELECT s1.project_id, s1.device_id, s1.message_id, s1.event_type, s1.event_at, s1.received_at, s1.uid, s1.ord, s3.dev,
-       s1.is_new, s1.old_session_id, s1.old_seq, s1.old_user_key,
-       md5(s1.project_id || '/' || first_value(s1.message_id) OVER sess) AS session_id,
-       (row_number() OVER sess)::integer AS session_event_sequence,
-       s3.user_key
-FROM s1 JOIN s3 USING (ord)
-WINDOW sess AS (PARTITION BY s3.sess_no ORDER BY s1.ord);
-ANALYZE assigned;
+SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.uid, e.ord,
+       x.dev_start_ord AS dev, e.is_new, e.is_context, e.old_session_id, e.old_seq, e.old_user_key,
+       md5(e.project_id || '/' || f.message_id) AS session_id,
+       (x.ord - x.sess_start_ord + 1)::integer AS session_event_sequence,
+       x.user_key
+FROM sessions x
+JOIN s1 e ON e.ord = x.ord
+JOIN s1 f ON f.ord = x.sess_start_ord;
+ANALYZE assigned (project_id, message_id, session_id, ord);

@@ -8,4 +8,4 @@ FROM raw.events r
 WHERE r.received_at >= %(since)s
   AND NOT EXISTS (SELECT 1 FROM core.events e WHERE e.project_id = r.project_id AND e.message_id = r.message_id)
 ORDER BY r.project_id, r.message_id, r.received_at;
-ANALYZE core.raw_batch;
+ANALYZE core.raw_batch (project_id, message_id, anonymous_id, user_id, ip, user_agent);  -- not the payloads

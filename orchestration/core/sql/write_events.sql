@@ -21,7 +21,7 @@ LEFT JOIN assigned a ON a.project_id = b.project_id AND a.message_id = b.message
 
 CREATE TEMP TABLE changed_events ON COMMIT DROP AS
 SELECT project_id, message_id, device_id, session_id, session_event_sequence, user_key FROM assigned
-WHERE NOT is_new
+WHERE NOT is_new AND NOT is_context
   AND (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key);
 
 UPDATE core.events e

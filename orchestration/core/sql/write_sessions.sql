@@ -3,10 +3,11 @@
 -- rewritten: those of new events, and the old and new sessions of changed events.
 CREATE TEMP TABLE touched_sessions ON COMMIT DROP AS
 SELECT project_id, session_id FROM assigned
-WHERE is_new OR (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key)
+WHERE is_new
+   OR (NOT is_context AND (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key))
 UNION
 SELECT project_id, old_session_id FROM assigned
-WHERE NOT is_new AND old_session_id IS NOT NULL
+WHERE NOT is_new AND NOT is_context
   AND (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key);
 ANALYZE touched_sessions;
 
@@ -40,34 +41,45 @@ JOIN assigned x ON x.ord = coalesce(a.last_page_ord, a.last_ord)
 JOIN core.events f ON f.project_id = a.project_id AND f.message_id = a.first_message_id
 JOIN core.events l ON l.project_id = x.project_id AND l.message_id = x.message_id;
 
--- Device -> user over time: runs of the same user on a device, [valid_from, valid_to).
+-- Device -> user over time: runs of the same user on a device, [valid_from, valid_to), and the merge log.
+-- A device read from its cut keeps its rows before the cut; the run of its context row continues the
+-- kept run that was current at the cut, which gets its new end.
 DELETE FROM core.identity_map m USING affected_devices a
-WHERE m.project_id = a.project_id AND m.device_id = a.device_id;
+WHERE m.project_id = a.project_id AND m.device_id = a.device_id AND (a.cut IS NULL OR m.valid_from >= a.cut);
 DELETE FROM core.identity_merge_log m USING affected_devices a
-WHERE m.project_id = a.project_id AND m.id_kind = 'device' AND m.id_value = a.device_id;
+WHERE m.project_id = a.project_id AND m.id_kind = 'device' AND m.id_value = a.device_id
+  AND (a.cut IS NULL OR m.merged_at >= a.cut);
 
 CREATE TEMP TABLE device_runs ON COMMIT DROP AS
 WITH ordered AS (
-    SELECT project_id, device_id, dev, user_key, uid, message_id, event_at, ord,
+    SELECT project_id, device_id, dev, user_key, uid, message_id, event_at, ord, is_context,
            CASE WHEN (dev, user_key) IS DISTINCT FROM (lag(dev) OVER w, lag(user_key) OVER w) THEN 1 ELSE 0 END AS chg
     FROM assigned WHERE user_key IS NOT NULL
     WINDOW w AS (ORDER BY ord)
 ), runs AS (
     SELECT o.*, sum(chg) OVER (ORDER BY ord) AS run FROM ordered o
 )
-SELECT project_id, device_id, dev, run, min(user_key) AS user_key,
+SELECT project_id, device_id, dev, run, min(user_key) AS user_key, bool_or(is_context) AS continued,
        min(event_at) AS valid_from,
        (array_agg(message_id ORDER BY ord) FILTER (WHERE uid = user_key))[1] AS cause_message_id,
        min(event_at) FILTER (WHERE uid = user_key) AS identified_at
 FROM runs GROUP BY project_id, device_id, dev, run;
 
+CREATE TEMP TABLE device_runs_linked ON COMMIT DROP AS
+SELECT r.*, lead(valid_from) OVER d AS valid_to, lag(user_key) OVER d AS from_user_key,
+       row_number() OVER d = 1 AND NOT continued AS first_run
+FROM device_runs r WINDOW d AS (PARTITION BY dev ORDER BY run);
+
+UPDATE core.identity_map m SET valid_to = r.valid_to
+FROM device_runs_linked r JOIN affected_devices a ON a.project_id = r.project_id AND a.device_id = r.device_id
+WHERE r.continued AND m.project_id = r.project_id AND m.device_id = r.device_id
+  AND m.valid_from = (SELECT max(k.valid_from) FROM core.identity_map k
+                      WHERE k.project_id = r.project_id AND k.device_id = r.device_id AND k.valid_from < a.cut);
+
 INSERT INTO core.identity_map (project_id, device_id, user_key, valid_from, valid_to)
-SELECT project_id, device_id, user_key, valid_from, lead(valid_from) OVER (PARTITION BY dev ORDER BY run)
-FROM device_runs;
+SELECT project_id, device_id, user_key, valid_from, valid_to FROM device_runs_linked WHERE NOT continued;
 
 INSERT INTO core.identity_merge_log (project_id, merged_at, id_kind, id_value, from_user_key, to_user_key, rule, cause_message_id)
-SELECT project_id, coalesce(identified_at, valid_from), 'device', device_id,
-       lag(user_key) OVER (PARTITION BY dev ORDER BY run), user_key,
-       CASE WHEN run = min(run) OVER (PARTITION BY dev) THEN 'first_identification' ELSE 'user_change' END,
-       coalesce(cause_message_id, '')
-FROM device_runs;
+SELECT project_id, coalesce(identified_at, valid_from), 'device', device_id, from_user_key, user_key,
+       CASE WHEN first_run THEN 'first_identification' ELSE 'user_change' END, coalesce(cause_message_id, '')
+FROM device_runs_linked WHERE NOT continued;
