@@ -111,7 +111,10 @@ def main() -> int:
     print(f"raw rows bulk-loaded (COPY) {n:>12,}  ({t_load:.1f} s)")
     print(f"full run  (enrich+sessions+identity+profiles)  {t_full:7.1f} s   {s_full['new_events'] / t_full:,.0f} events/s")
     print(f"incremental run over the last day ({held:,} rows) {t_inc:7.1f} s   = {t_inc / t_full:.1%} of the full run")
-    print(f"  devices recomputed {s_inc['devices_recomputed']:,}, events rewritten {s_inc['events_rewritten']:,}")
+    print(f"  devices recomputed {s_inc['devices_recomputed']:,} ({s_inc['devices_read_from_cut']:,} from their cut),"
+          f" held events re-read {s_inc['held_events_read']:,}, events written {s_inc['events_rewritten']:,}")
+    print(f"  steps of the full run (s): {s_full['seconds']}")
+    print(f"  steps of the incremental run (s): {s_inc['seconds']}")
     print(f"plain COPY of the raw rows into a table        {t_copy:7.1f} s   (full run = {t_full / t_copy:.1f}x a COPY)")
     print(f"peak memory: python {peak_rss_mb():,.0f} MB, PostgreSQL backend {be_mb:,.0f} MB")
     print(f"accuracy vs ground truth: sessions {ok_s / len(truth):.4%}, users {ok_u / len(truth):.4%} of {len(truth):,} events")
