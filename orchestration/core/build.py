@@ -1,10 +1,11 @@
 """The core build, as plain functions on a psycopg connection (the Dagster assets call them).
 
 One run: stage the new raw events (`stage_batch`), look up distinct IPs and user agents
-(`refresh_lookups`), then `build_core` recomputes, in one transaction, every device the batch touches
-(its whole history: late events and retroactive stitching land correctly) and `build_profiles` the users
-of those devices. A full refresh empties core and runs the same code, so incremental runs equal a
-full rebuild by construction.
+(`refresh_geo`, `refresh_devices`), then `build_core` recomputes, in one transaction, every device the
+batch touches from the segment its earliest new event falls in (its whole history when a new
+identification or an alias can re-stitch the past: see sql/collect_devices.sql), rewriting only the rows
+that change, and `build_profiles` the users involved. A full refresh empties core and runs the same code,
+so incremental runs equal a full rebuild by construction (tests/orchestration/test_core_accuracy.py).
 """
 from __future__ import annotations
 
