@@ -152,15 +152,14 @@ def _bulk_indexes(conn: psycopg.Connection, table: str, bulk: bool):
         " WHERE conrelid = %s::regclass AND contype IN ('p', 'u')", (table,)).fetchall()
     for name, _ in constraints:
         conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    indexes = [d for (d,) in conn.execute(
-        "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass", (table,))]
-    for (oid,) in conn.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass",
-                               (table,)).fetchall():
-        conn.execute(f"DROP INDEX {oid}")
+    indexes = conn.execute("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+                           " WHERE indrelid = %s::regclass", (table,)).fetchall()
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
     yield
     for name, definition in constraints:
         conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-    for definition in indexes:
+    for _, definition in indexes:
         conn.execute(definition)
     conn.execute(f"ANALYZE {table}")  # the next run plans against the loaded table, not an empty one
 
@@ -198,7 +197,7 @@ def build_core(conn: psycopg.Connection) -> dict:
         """)
         stats = conn.execute("""
             SELECT (SELECT count(*) FROM batch_events), (SELECT count(*) FROM affected_devices),
-                   (SELECT count(*) FROM batch_events) + (SELECT count(*) FROM changed_events),
+                   (SELECT count(*) FROM changed_events),
                    (SELECT count(*) FROM core.run_users),
                    (SELECT count(*) FROM dev_events WHERE NOT is_new AND NOT is_context),
                    (SELECT count(*) FROM affected_devices WHERE cut IS NOT NULL)
@@ -208,7 +207,7 @@ def build_core(conn: psycopg.Connection) -> dict:
             HAVING max(received_at) IS NOT NULL
             ON CONFLICT (name) DO UPDATE SET value = greatest(ops.watermarks.value, excluded.value), updated_at = now()
         """, (WATERMARK,))
-    return {"new_events": stats[0], "devices_recomputed": stats[1], "events_rewritten": stats[2],
+    return {"new_events": stats[0], "devices_recomputed": stats[1], "events_rewritten": stats[0] + stats[2],
             "users_touched": stats[3], "alias_changes": len(changed), "held_events_read": stats[4],
             "devices_read_from_cut": stats[5], "seconds": timings}
 

@@ -19,8 +19,9 @@ SELECT
 FROM batch_events b
 LEFT JOIN assigned a ON a.project_id = b.project_id AND a.message_id = b.message_id;  -- bots have no row there
 
+-- held events whose session or user changed (write_sessions.sql rewrites their old and new sessions)
 CREATE TEMP TABLE changed_events ON COMMIT DROP AS
-SELECT project_id, message_id, device_id, session_id, session_event_sequence, user_key FROM assigned
+SELECT project_id, message_id, device_id, old_session_id, session_id, session_event_sequence, user_key FROM assigned
 WHERE NOT is_new AND NOT is_context
   AND (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key);
 

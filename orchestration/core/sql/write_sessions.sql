@@ -2,13 +2,11 @@
 -- core.events (written by write_events.sql). Only sessions that gain, lose or change an event are
 -- rewritten: those of new events, and the old and new sessions of changed events.
 CREATE TEMP TABLE touched_sessions ON COMMIT DROP AS
-SELECT project_id, session_id FROM assigned
-WHERE is_new
-   OR (NOT is_context AND (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key))
+SELECT project_id, session_id FROM assigned WHERE is_new
 UNION
-SELECT project_id, old_session_id FROM assigned
-WHERE NOT is_new AND NOT is_context
-  AND (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key);
+SELECT project_id, session_id FROM changed_events
+UNION
+SELECT project_id, old_session_id FROM changed_events WHERE old_session_id IS NOT NULL;
 ANALYZE touched_sessions;
 
 DELETE FROM core.sessions s USING touched_sessions t
