@@ -16,22 +16,24 @@
 -- ord along ord) or "the next X at or after it" (a running min along ord descending), and lag() with a
 -- per-row offset reads the value at that position: three sorts of small rows in all, whatever the rules.
 CREATE TEMP TABLE s1 ON COMMIT DROP AS
-SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.is_new, e.is_context,
-       e.old_session_id, e.old_seq, e.old_user_key,
-       CASE WHEN e.user_id IS NOT NULL THEN coalesce(a.canonical_user_id, e.user_id) END AS uid,
-       e.utm_key, e.click_key,
-       row_number() OVER w AS ord,
-       CASE WHEN (e.project_id, e.device_id) IS DISTINCT FROM (lag(e.project_id) OVER w, lag(e.device_id) OVER w)
-            THEN 1 ELSE 0 END AS dev_start,
-       CASE WHEN (e.project_id, e.device_id) IS DISTINCT FROM (lag(e.project_id) OVER w, lag(e.device_id) OVER w)
-              OR e.event_at - lag(e.event_at) OVER w > make_interval(mins => coalesce(p.session_timeout_minutes, 30))
-            THEN 1 ELSE 0 END AS new_seg
-FROM dev_events e
-LEFT JOIN ops.projects p ON p.project_id = e.project_id
-LEFT JOIN core.user_aliases a ON a.project_id = e.project_id AND a.user_id = e.user_id
-WHERE NOT e.is_bot
-WINDOW w AS (ORDER BY e.project_id COLLATE "C", e.device_id COLLATE "C", e.event_at, e.received_at,
-             e.message_id COLLATE "C");
+SELECT t.*, CASE WHEN dev_start = 1 OR gap > timeout THEN 1 ELSE 0 END AS new_seg  -- rule 1
+FROM (
+    SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.is_new, e.is_context,
+           e.old_session_id, e.old_seq, e.old_user_key,
+           CASE WHEN e.user_id IS NOT NULL THEN coalesce(a.canonical_user_id, e.user_id) END AS uid,
+           e.utm_key, e.click_key,
+           row_number() OVER w AS ord,
+           CASE WHEN (e.project_id, e.device_id) IS DISTINCT FROM (lag(e.project_id) OVER w, lag(e.device_id) OVER w)
+                THEN 1 ELSE 0 END AS dev_start,
+           e.event_at - lag(e.event_at) OVER w AS gap,
+           make_interval(mins => coalesce(p.session_timeout_minutes, 30)) AS timeout
+    FROM dev_events e
+    LEFT JOIN ops.projects p ON p.project_id = e.project_id
+    LEFT JOIN core.user_aliases a ON a.project_id = e.project_id AND a.user_id = e.user_id
+    WHERE NOT e.is_bot
+    WINDOW w AS (ORDER BY e.project_id COLLATE "C", e.device_id COLLATE "C", e.event_at, e.received_at,
+                 e.message_id COLLATE "C")
+) t;
 
 CREATE TEMP TABLE assigned ON COMMIT DROP AS
 WITH marks AS (  -- the chain carries small columns only; s1's text columns join back at the end
