@@ -15,7 +15,7 @@ import psycopg
 
 from touchline.db import DatabaseUnavailable, libpq_url
 
-__all__ = ["Database", "DatabaseUnavailable", "connect"]
+__all__ = ["Database", "DatabaseUnavailable", "close_quietly", "connect"]
 
 
 async def connect(url: str, timeout: float) -> psycopg.AsyncConnection:
@@ -27,6 +27,15 @@ async def connect(url: str, timeout: float) -> psycopg.AsyncConnection:
     except (OSError, psycopg.Error, asyncio.TimeoutError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "timed out"
         raise DatabaseUnavailable(f"database not reachable: {reason}") from None
+
+
+async def close_quietly(conn: psycopg.AsyncConnection | None) -> None:
+    """Close a connection being thrown away: briefly, and never raising."""
+    if conn is not None:
+        try:
+            await asyncio.wait_for(conn.close(), 0.2)
+        except Exception:  # noqa: BLE001 - it is being thrown away
+            pass
 
 
 class Database:
@@ -67,11 +76,7 @@ class Database:
     async def _discard(self) -> None:
         conn, self._conn = self._conn, None
         self._failed_at, self._failure = time.monotonic(), "database connection lost"
-        if conn is not None:
-            try:
-                await asyncio.wait_for(conn.close(), 0.2)
-            except Exception:  # noqa: BLE001 - it is being thrown away
-                pass
+        await close_quietly(conn)
 
     async def close(self) -> None:
         if self._conn is not None:

@@ -26,7 +26,7 @@ import orjson
 import psycopg
 from psycopg import errors
 
-from ingest_api.database import DatabaseUnavailable, connect
+from ingest_api.database import DatabaseUnavailable, close_quietly, connect
 from ingest_api.queries import sql
 
 log = logging.getLogger(__name__)
@@ -236,11 +236,7 @@ class GroupWriter:
         conn, self._conn = self._conn, None
         self._failed_at = time.monotonic()
         self._failure = str(exc) if isinstance(exc, DatabaseUnavailable) else f"database error: {exc}"
-        if conn is not None:
-            try:
-                await asyncio.wait_for(conn.close(), 0.2)
-            except Exception:  # noqa: BLE001 - it is being thrown away
-                pass
+        await close_quietly(conn)
 
     async def warm_up(self) -> None:
         """Connect and create this month's partitions now (best effort: the database may be down)."""
