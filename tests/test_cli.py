@@ -84,3 +84,21 @@ def test_demo_with_database_url_uses_that_server_only(database_url, tmp_path):
     finally:
         db.drop_database(target)
         db.drop_database(db.with_database(target, db.url_parts(target).database + "_dagster"))
+
+
+def test_projects_create_set_show(database_url, conn):
+    assert touchline("projects", "create", "Cli Shop").returncode == 0
+    shown = touchline("projects", "show", "cli-shop").stdout
+    assert "allowed_origins            *" in shown  # any origin by default: a write key is public in a page
+    r = touchline("projects", "set", "cli-shop", "allowed_origins", "https://a.example, https://b.example")
+    assert r.returncode == 0 and r.stdout.strip() == "allowed_origins = https://a.example,https://b.example"
+    assert touchline("projects", "set", "cli-shop", "allowed_origins", "https://a.example", "--remove").returncode == 0
+    assert touchline("projects", "set", "cli-shop", "session_timeout_minutes", "45").returncode == 0
+    row = conn.execute("SELECT allowed_origins, session_timeout_minutes FROM ops.projects"
+                       " WHERE project_id = 'cli-shop'").fetchone()
+    assert row == (["https://b.example"], 45)
+    bad = touchline("projects", "set", "cli-shop", "session_timeout_minutes", "0")
+    assert bad.returncode == 2 and bad.stderr.strip() == "touchline: session_timeout_minutes: must be a positive integer"
+    missing = touchline("projects", "show", "no-such-project")
+    assert missing.returncode == 2 and "no project 'no-such-project'" in missing.stderr
+    assert "cli-shop" in touchline("projects", "list").stdout

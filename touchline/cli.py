@@ -88,6 +88,40 @@ def cmd_keys(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- projects
+def _render(value) -> str:
+    if isinstance(value, list):
+        return ",".join(value) if value else "(none)"
+    return str(value)
+
+
+def cmd_projects(args) -> int:
+    from touchline import projects, warehouse
+
+    with db.connect() as conn:
+        warehouse.migrate(conn)
+        with conn.transaction():
+            try:
+                if args.action == "create":
+                    print(f"project {projects.create(conn, args.name)}")
+                elif args.action == "list":
+                    rows = projects.list_projects(conn)
+                    if not rows:
+                        print("no projects yet: touchline projects create NAME")
+                    for project_id, name, created_at, n_keys in rows:
+                        print(f"{project_id:<24} {name:<24} created {created_at:%Y-%m-%d}  {n_keys} active key(s)")
+                elif args.action == "show":
+                    for k, v in projects.show(conn, args.name).items():
+                        print(f"{k:<26} {_render(v)}")
+                elif args.action == "set":
+                    op = "add" if args.add else "remove" if args.remove else "set"
+                    new = projects.set_value(conn, args.name, args.setting, args.value, op)
+                    print(f"{args.setting} = {_render(new)}")
+            except projects.ProjectError as exc:
+                raise CliError(str(exc)) from None
+    return 0
+
+
 # --------------------------------------------------------------------------- api
 def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
@@ -218,6 +252,27 @@ def build_parser() -> argparse.ArgumentParser:
     kr = ksub.add_parser("revoke", help="revoke the key(s) with this display prefix")
     kr.add_argument("prefix", help="the display prefix shown by `keys list`, e.g. sk_live_AbCd")
     k.set_defaults(func=cmd_keys)
+
+    from touchline.projects import SETTINGS
+
+    pr = sub.add_parser("projects", help="projects and their settings: create|list|show|set",
+                        description="Manage projects and their settings (never by SQL). Settings:\n" + "\n".join(
+                            f"  {s.name}: {s.doc}" for s in SETTINGS.values()),
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    psub = pr.add_subparsers(dest="action", required=True)
+    psub.add_parser("create", help="create a project (idempotent)").add_argument("name")
+    psub.add_parser("list", help="every project with its number of active keys")
+    psub.add_parser("show", help="a project's settings").add_argument("name")
+    ps = psub.add_parser("set", help="set one setting: touchline projects set NAME SETTING VALUE",
+                         description="Settings:\n" + "\n".join(f"  {s.name}: {s.doc}" for s in SETTINGS.values()),
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ps.add_argument("name", help="project id or name")
+    ps.add_argument("setting", choices=sorted(SETTINGS), metavar="SETTING")
+    ps.add_argument("value", help="the new value; lists are comma-separated (an empty string empties them)")
+    grp = ps.add_mutually_exclusive_group()
+    grp.add_argument("--add", action="store_true", help="list settings: add these values instead of replacing")
+    grp.add_argument("--remove", action="store_true", help="list settings: remove these values")
+    pr.set_defaults(func=cmd_projects)
 
     settings = get_settings()
     a = sub.add_parser("api", help="run the ingest API")

@@ -1,0 +1,108 @@
+"""Project settings (`ops.projects`): one registry, read by `touchline projects` and documented in the README.
+
+Each setting is a column of `ops.projects` (declared by a migration of the component that owns it) and one
+entry in `SETTINGS` below: its column type, how a command-line value is parsed, and what it means. Code that
+needs a setting reads the column (SQL joins `ops.projects`); nobody edits projects with hand-written SQL.
+
+To add a setting: a migration adding the column with its default, then a `Setting` entry here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import psycopg
+
+from touchline import keys
+
+
+def _int_positive(value: str) -> int:
+    n = int(value)
+    if n <= 0:
+        raise ValueError("must be a positive integer")
+    return n
+
+
+def _text_list(value: str) -> list[str]:
+    """A comma-separated list; an empty string is the empty list."""
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("true", "yes", "on", "1"):
+        return True
+    if v in ("false", "no", "off", "0"):
+        return False
+    raise ValueError("must be true or false")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str            # the column of ops.projects and the name `touchline projects set` takes
+    parse: Callable[[str], Any]
+    doc: str
+    list_valued: bool = False   # `set NAME a,b` replaces; `--add` / `--remove` edit one value
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in [
+    Setting("session_timeout_minutes", _int_positive,
+            "minutes of inactivity that end a session (default 30; stored sessions follow after a full refresh)"),
+    Setting("allowed_origins", _text_list,
+            "browser origins allowed to send with this project's keys (`*` = any; the default)", list_valued=True),
+]}
+
+
+class ProjectError(ValueError):
+    """A project or setting the user named does not exist, or a value does not parse."""
+
+
+def setting(name: str) -> Setting:
+    try:
+        return SETTINGS[name]
+    except KeyError:
+        raise ProjectError(f"unknown setting {name!r}; known: {', '.join(sorted(SETTINGS))}") from None
+
+
+def create(conn: psycopg.Connection, name: str) -> str:
+    return keys.ensure_project(conn, name)
+
+
+def list_projects(conn: psycopg.Connection) -> list[tuple[str, str, Any, int]]:
+    """(project_id, name, created_at, active keys) for every project."""
+    return conn.execute(
+        "SELECT p.project_id, p.name, p.created_at,"
+        " (SELECT count(*) FROM ops.api_keys k WHERE k.project_id = p.project_id AND k.revoked_at IS NULL)"
+        " FROM ops.projects p ORDER BY p.project_id").fetchall()
+
+
+def show(conn: psycopg.Connection, project: str) -> dict[str, Any]:
+    cols = ", ".join(SETTINGS)
+    row = conn.execute(f"SELECT project_id, name, {cols} FROM ops.projects WHERE project_id = %s OR name = %s",
+                       (project, project)).fetchone()
+    if row is None:
+        raise ProjectError(f"no project {project!r} (see `touchline projects list`)")
+    return dict(zip(["project_id", "name", *SETTINGS], row))
+
+
+def set_value(conn: psycopg.Connection, project: str, name: str, value: str, op: str = "set") -> Any:
+    """Set (or, for list settings, `add`/`remove` one value to) a setting; return the new value."""
+    s = setting(name)
+    project_id = show(conn, project)["project_id"]
+    try:
+        parsed = s.parse(value)
+    except ValueError as exc:
+        raise ProjectError(f"{name}: {exc}") from None
+    if op != "set":
+        if not s.list_valued:
+            raise ProjectError(f"{name} is not a list: use `set` without --add/--remove")
+        fn = "array_append" if op == "add" else "array_remove"
+        for v in parsed:
+            conn.execute(f"UPDATE ops.projects SET {name} = {fn}(array_remove({name}, %s), %s) WHERE project_id = %s",
+                         (v, v, project_id))
+    else:
+        try:
+            conn.execute(f"UPDATE ops.projects SET {name} = %s WHERE project_id = %s", (parsed, project_id))
+        except psycopg.errors.CheckViolation as exc:
+            raise ProjectError(f"{name}: {exc.diag.message_primary}") from None
+    return show(conn, project_id)[name]
