@@ -26,7 +26,7 @@ from ingest_api.cors import ProjectCORSMiddleware
 from ingest_api.database import Database, DatabaseUnavailable
 from ingest_api.deps import Runtime
 from ingest_api.events import Limits
-from ingest_api.routers import json_response, meta, native, segment
+from ingest_api.routers import json_response, meta, native, segment, tracker
 from ingest_api.schemas import SECURITY_SCHEMES
 from ingest_api.writer import GroupWriter
 from touchline.db import data_url, libpq_url
@@ -77,6 +77,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404 and request.method in ("GET", "HEAD"):
+        renamed = await tracker.renamed_tracker(request)
+        if renamed is not None:
+            return renamed
     response = json_response({"detail": exc.detail}, exc.status_code)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(segment.router)
     app.include_router(native.router)
     app.include_router(meta.router)
+    app.include_router(tracker.router)
     app.add_middleware(ProjectCORSMiddleware, max_age=app.state.settings.cors_max_age_s)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DatabaseUnavailable, _unavailable)

@@ -92,6 +92,8 @@ def cmd_keys(args) -> int:
 def _render(value) -> str:
     if isinstance(value, list):
         return ",".join(value) if value else "(none)"
+    if value is None:
+        return "(none)"
     return str(value)
 
 

@@ -37,6 +37,17 @@ def _bool(value: str) -> bool:
     raise ValueError("must be true or false")
 
 
+def _tracker_path(value: str) -> str | None:
+    """A path of the form /some/name.js, outside the API's own prefixes; an empty string removes it."""
+    import re
+
+    if not value:
+        return None
+    if not re.fullmatch(r"/[A-Za-z0-9._/-]{1,120}\.js", value) or re.match(r"/(v1|api|beacon|e|batch)/", value):
+        raise ValueError("must look like /js/app.js (letters, digits, . _ - /; not under /v1/ or /api/)")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str            # the column of ops.projects and the name `touchline projects set` takes
@@ -50,6 +61,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "minutes of inactivity that end a session (default 30; stored sessions follow after a full refresh)"),
     Setting("allowed_origins", _text_list,
             "browser origins allowed to send with this project's keys (`*` = any; the default)", list_valued=True),
+    Setting("tracker_path", _tracker_path,
+            "a second path serving touchline.js besides /t.js, e.g. /js/app.js (ad blockers drop t.js)"),
 ]}
 
 
@@ -103,6 +116,8 @@ def set_value(conn: psycopg.Connection, project: str, name: str, value: str, op:
     else:
         try:
             conn.execute(f"UPDATE ops.projects SET {name} = %s WHERE project_id = %s", (parsed, project_id))
+        except psycopg.errors.UniqueViolation:
+            raise ProjectError(f"{name}: {value!r} is taken by another project") from None
         except psycopg.errors.CheckViolation as exc:
             raise ProjectError(f"{name}: {exc.diag.message_primary}") from None
     return show(conn, project_id)[name]
