@@ -148,8 +148,12 @@ def cmd_materialize(args) -> int:
 
     runtime.prepare()
     from orchestration.run import materialize_all
+    from orchestration.runs.lock import RunLockBusy
 
-    ok = materialize_all(select=args.select, full_refresh=args.full_refresh)
+    try:
+        ok = materialize_all(select=args.select, full_refresh=args.full_refresh)
+    except RunLockBusy as exc:
+        raise CliError(str(exc)) from None
     return 0 if ok else 1
 
 

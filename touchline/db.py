@@ -175,6 +175,9 @@ def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
     """A psycopg 3 connection to the data database; DatabaseUnavailable within the connect timeout."""
     url = libpq_url(url or data_url())
     try:
+        # A server check that the client is still there, so a killed run's query stops within seconds
+        # instead of running on holding its locks (PostgreSQL 14+).
+        kwargs.setdefault("options", "-c client_connection_check_interval=2000")
         return psycopg.connect(url, connect_timeout=get_settings().connect_timeout_s, **kwargs)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(_one_line(url, exc)) from exc

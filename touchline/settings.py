@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     session_max_hours: int = 24
     late_days: int = 3
     schedule_cron: str = "0 2 * * *"
+    schedule_enabled: bool = True  # the nightly schedule starts switched on
+    run_lock_wait_s: float = 600.0  # a second core build waits this long for the lock, then refuses
 
     @property
     def pgdata(self) -> Path:

@@ -1,0 +1,32 @@
+"""The `run_lock` resource every core asset requires, and the sensor that reconciles dead runs."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from dagster import (ConfigurableResource, DefaultSensorStatus, InitResourceContext, SensorEvaluationContext,
+                     SkipReason, sensor)
+from dagster._core.utils import make_new_run_id
+
+from orchestration.runs import lock
+from touchline import db
+
+
+class CoreRunLock(ConfigurableResource):
+    """Holds the core build lock for the run (see orchestration/runs/lock.py). With the in-process
+    executor the resource is set up once per run, so one lock spans every step of the run."""
+
+    database_url: str
+    wait_seconds: float = 600.0
+
+    @contextmanager
+    def yield_for_execution(self, context: InitResourceContext):
+        with lock.hold(self.database_url, context.run_id or make_new_run_id(), self.wait_seconds, context.instance):
+            yield self
+
+
+@sensor(name="reconcile_dead_runs", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+        description="Marks failed the runs whose process died (killed, crashed), so they never block the queue.")
+def reconcile_dead_runs(context: SensorEvaluationContext, run_lock: CoreRunLock):
+    with db.connect(run_lock.database_url, autocommit=True) as conn:
+        dead = lock.reconcile(conn, context.instance)
+    return SkipReason(f"marked failed: {', '.join(d[:8] for d in dead)}" if dead else "no dead run")
