@@ -23,14 +23,14 @@ def materialize_all(select: str | None = None, full_refresh: bool = False, insta
     from orchestration.definitions import defs
 
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    if full_refresh:
-        run_config["ops"] = {"core__raw_batch": {"config": {"full_refresh": True}},
-                             "touchline_dbt_assets": {"config": {"full_refresh": True}}}
     if select:
         job_def = define_asset_job("touchline_selection", selection=AssetSelection.from_string(select))
         job = Definitions.merge(defs, Definitions(jobs=[job_def])).resolve_job_def("touchline_selection")
     else:
         job = defs.resolve_job_def("touchline_all")
+    if full_refresh:  # the nodes of the job that take a full_refresh flag
+        run_config["ops"] = {op: {"config": {"full_refresh": True}}
+                             for op in ("core__raw_batch", "touchline_dbt_assets") if job.has_node_named(op)}
     instance = instance or DagsterInstance.get()
     run_id = make_new_run_id()
     wait_s = get_settings().run_lock_wait_s if wait_s is None else wait_s

@@ -147,8 +147,14 @@ def cmd_materialize(args) -> int:
     from touchline import runtime
 
     runtime.prepare()
+    import warnings
+
+    from dagster import BetaWarning
+
     from orchestration.run import materialize_all
     from orchestration.runs.lock import RunLockBusy
+
+    warnings.filterwarnings("ignore", category=BetaWarning)  # group: selections use a beta parameter
 
     try:
         ok = materialize_all(select=args.select, full_refresh=args.full_refresh)

@@ -75,7 +75,7 @@ def hold(url: str, run_id: str, wait_s: float, instance=None, poll_s: float = 0.
             cur.execute(sql("register_run"), _run_params(run_id))
         deadline = time.monotonic() + wait_s
         while True:
-            reconcile(conn, instance)
+            reconcile(conn, instance, own=run_id)
             if conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (NS_CORE, CORE_KEY)).fetchone()[0]:
                 break
             if time.monotonic() >= deadline:
@@ -104,12 +104,13 @@ def _busy_line(conn: psycopg.Connection, wait_s: float) -> str:
             f"(TOUCHLINE_RUN_LOCK_WAIT_S sets the wait)")
 
 
-def reconcile(conn: psycopg.Connection, instance=None) -> list[str]:
+def reconcile(conn: psycopg.Connection, instance=None, own: str | None = None) -> list[str]:
     """Find runs in ops.core_runs whose run lock is free (they died), forget them and report them
-    failed in the Dagster `instance` if it still shows them in progress. Returns their run ids."""
+    failed in the Dagster `instance` if it still shows them in progress. Returns their run ids.
+    `own`: the run whose lock `conn` holds (a session lock is re-entrant, so it would look free)."""
     dead = []
     for (run_id,) in conn.execute("SELECT run_id FROM ops.core_runs").fetchall():
-        if run_id in _HELD:
+        if run_id in _HELD or run_id == own:
             continue
         if conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (NS_RUN, run_id)).fetchone()[0]:
             conn.execute("DELETE FROM ops.core_runs WHERE run_id = %s", (run_id,))

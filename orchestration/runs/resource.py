@@ -7,8 +7,8 @@ from dagster import (ConfigurableResource, DefaultSensorStatus, InitResourceCont
                      SkipReason, sensor)
 from dagster._core.utils import make_new_run_id
 
+from orchestration.resources import PostgresResource
 from orchestration.runs import lock
-from touchline import db
 
 
 class CoreRunLock(ConfigurableResource):
@@ -26,7 +26,9 @@ class CoreRunLock(ConfigurableResource):
 
 @sensor(name="reconcile_dead_runs", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
         description="Marks failed the runs whose process died (killed, crashed), so they never block the queue.")
-def reconcile_dead_runs(context: SensorEvaluationContext, run_lock: CoreRunLock):
-    with db.connect(run_lock.database_url, autocommit=True) as conn:
+def reconcile_dead_runs(context: SensorEvaluationContext, db: PostgresResource):
+    # `db`, not `run_lock`: setting up run_lock would take the core build lock.
+    with db.connect() as conn:
+        conn.autocommit = True
         dead = lock.reconcile(conn, context.instance)
     return SkipReason(f"marked failed: {', '.join(d[:8] for d in dead)}" if dead else "no dead run")
