@@ -26,9 +26,8 @@ def cmd_db(args) -> int:
         print(db.data_url())
     elif args.action == "start":
         if settings.database_url:
-            print(f"DATABASE_URL is set; using {db.url_parts(settings.database_url).render_as_string()}")
-        db.data_url()
-        print("database ready:", db.data_url())
+            print(f"DATABASE_URL is set; using {db.safe_url(settings.database_url)}")
+        print("database ready:", db.safe_url(db.data_url()), "(`touchline db url` prints the full URL)")
     elif args.action == "stop":
         if settings.database_url:
             raise CliError("DATABASE_URL is set: touchline does not stop an external server")
@@ -37,7 +36,7 @@ def cmd_db(args) -> int:
         if settings.database_url:
             with db.connect() as conn:
                 version = conn.execute("SHOW server_version").fetchone()[0]
-            print(f"external PostgreSQL {version} is up ({db.url_parts(settings.database_url).render_as_string()})")
+            print(f"external PostgreSQL {version} is up ({db.safe_url(settings.database_url)})")
         else:
             running = db.embedded_running()
             print(f"embedded PostgreSQL {'running' if running else 'stopped'} (data in {settings.pgdata})")

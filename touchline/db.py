@@ -165,8 +165,13 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
 
 
+def safe_url(url: str) -> str:
+    """`url` with its password masked: what logs and messages may show."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _one_line(url: str, exc: Exception) -> str:
-    safe = make_url(url).render_as_string(hide_password=True)
+    safe = safe_url(url)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"database not reachable at {safe}: {reason}"
 
