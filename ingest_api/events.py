@@ -200,8 +200,11 @@ def parse_json(raw: bytes) -> Any:
         text = raw.decode("utf-8", "replace")
         value = json.loads(text, parse_int=_exact_int, parse_float=_exact_float, parse_constant=_no_constants)
         return _clean(value, _fix_surrogates) if _SURROGATE_ESCAPE.search(text) else value
-    except RecursionError:
-        raise BadBody("too_deep", "the body is nested too deeply to read") from None
+    except RecursionError:  # deeper than the stdlib parser goes: orjson reads up to 1,024 levels
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BadBody("too_deep", "the body is nested too deeply to read") from None
     except ValueError as exc:
         raise BadBody("malformed_json", f"the body is not valid JSON: {exc}") from None
 
