@@ -15,7 +15,7 @@ class IngestSettings(Settings):
     # Connecting to or querying the database for a key lookup / health gives up after this long.
     db_timeout_s: float = 1.0
     # While the database is down, try to reconnect at most this often (requests fail fast between).
-    reconnect_interval_s: float = 0.5
+    reconnect_interval_s: float = 0.05
     # Key lookups are cached this long (a revoked key stops working within this time).
     key_cache_ttl_s: float = 10.0
     # `ops.api_keys.last_used_at` is written at most this often, for all keys used meanwhile.

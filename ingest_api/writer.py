@@ -141,15 +141,23 @@ class GroupWriter:
         return group
 
     async def _commit(self, group: list[Job]) -> None:
-        try:
-            conn = await self._connection()
-            for month in {job.month for job in group} - self._months:
-                await self._ensure_month(conn, month)
-            refused = await self._write_group(conn, group)
-        except (DatabaseUnavailable, psycopg.OperationalError, OSError) as exc:
-            await self._discard(exc)
-            _fail(group, exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(f"database error: {exc}"))
-            return
+        for attempt in (1, 2):
+            stale = self._conn is not None and not self._conn.closed  # a connection used before
+            try:
+                conn = await self._connection()
+                for month in {job.month for job in group} - self._months:
+                    await self._ensure_month(conn, month)
+                refused = await self._write_group(conn, group)
+                break
+            except (DatabaseUnavailable, psycopg.OperationalError, psycopg.InterfaceError, OSError) as exc:
+                await self._discard(exc)
+                if stale and attempt == 1:
+                    # The server restarted (or dropped us) since the last group: reconnect at once and
+                    # write again; claimed messageIds make a repeat of a committed group store nothing twice.
+                    self._failed_at = 0.0
+                    continue
+                _fail(group, exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(f"database error: {exc}"))
+                return
         self.groups += 1
         for job, positions in zip(group, refused):
             if not job.future.done():

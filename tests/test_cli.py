@@ -102,3 +102,24 @@ def test_projects_create_set_show(database_url, conn):
     missing = touchline("projects", "show", "no-such-project")
     assert missing.returncode == 2 and "no project 'no-such-project'" in missing.stderr
     assert "cli-shop" in touchline("projects", "list").stdout
+
+
+def test_concurrent_first_starts_are_safe(tmp_path):
+    """Three processes start a fresh embedded server, create its database and migrate it at once."""
+    env = {**os.environ, "TOUCHLINE_HOME": str(tmp_path / "home")}
+    env.pop("DATABASE_URL", None)
+    procs = [subprocess.Popen([str(BIN / "touchline"), "migrate"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    try:
+        results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+        assert [r[2] for r in results] == [0, 0, 0], results
+        assert sum("applied:" in r[0] for r in results) == 1  # one migrated, the others found it done
+    finally:
+        subprocess.run([str(BIN / "touchline"), "db", "stop"], env=env, capture_output=True, timeout=120)
+
+
+def test_db_start_and_status_never_print_a_password(database_url):
+    url = db.url_parts(db.libpq_url(database_url)).set(password="s3cret-pw").render_as_string(hide_password=False)
+    for action in ("start", "status"):
+        r = touchline("db", action, env={"DATABASE_URL": url})
+        assert "s3cret-pw" not in r.stdout + r.stderr

@@ -6,6 +6,7 @@ socket in that folder only. It is started on first use and left running (`touchl
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import subprocess
@@ -67,14 +68,21 @@ def start_embedded(settings: Settings | None = None) -> str:
     import pgserver
 
     settings.pgdata.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not (settings.pgdata / "PG_VERSION").exists()
-    server = pgserver.get_server(settings.pgdata, cleanup_mode=None)
-    url = server.get_uri()
-    if fresh:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for key, value in EMBEDDED_CONF.items():
-                conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
-        _pg_ctl(settings, "restart")  # reuses postmaster.opts: same socket, new settings
+    # Two first starts at once (the API and a materialize, two test sessions) take turns: one creates
+    # and configures the server, the other then finds it running.
+    with open(settings.pgdata.parent / "pgserver.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            fresh = not (settings.pgdata / "PG_VERSION").exists()
+            server = pgserver.get_server(settings.pgdata, cleanup_mode=None)
+            url = server.get_uri()
+            if fresh:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    for key, value in EMBEDDED_CONF.items():
+                        conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
+                _pg_ctl(settings, "restart")  # reuses postmaster.opts: same socket, new settings
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
     return url
 
 
@@ -154,7 +162,9 @@ def _ensure_database(url: str) -> None:
         if "does not exist" not in str(exc):
             raise DatabaseUnavailable(_one_line(url, exc)) from exc
     with psycopg.connect(maintenance, autocommit=True, connect_timeout=get_settings().connect_timeout_s) as conn:
-        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+        # Two processes creating it at once: the loser gets DuplicateDatabase or, in the race inside
+        # the catalog, a unique violation on pg_database's name index; either means it exists now.
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
             conn.execute(f'CREATE DATABASE "{target}"')
 
 
