@@ -123,3 +123,58 @@ def test_db_start_and_status_never_print_a_password(database_url):
     for action in ("start", "status"):
         r = touchline("db", action, env={"DATABASE_URL": url})
         assert "s3cret-pw" not in r.stdout + r.stderr
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_dev_stops_its_children_on_sigterm(database_url, tmp_path):
+    """`touchline dev` under a supervisor (SIGTERM, as systemd or docker stop send) leaves nothing running."""
+    import signal
+
+    from tests.ingest_api.ingest_helpers import free_port
+
+    api_port, ui_port = free_port(), free_port()
+    home = tmp_path / "home"
+    home.mkdir()
+    p = subprocess.Popen([str(BIN / "touchline"), "dev", "--api-port", str(api_port), "--ui-port", str(ui_port)],
+                         env={**os.environ, "DATABASE_URL": database_url, "TOUCHLINE_HOME": str(home)},
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        pidfile = home / "dev.pids"
+        deadline = time.monotonic() + 120
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        children = [int(x) for x in pidfile.read_text().split()]
+        while time.monotonic() < deadline:  # the API answers
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", api_port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the API did not start")
+        assert all(_group_alive(c) for c in children)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(60) == 0
+        deadline = time.monotonic() + 30
+        while any(_group_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_group_alive(c) for c in children)
+        assert not pidfile.exists()
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def test_the_nightly_schedule_is_on_by_default_and_a_setting_turns_it_off():
+    code = ("from orchestration.definitions import defs; "
+            "print(defs.resolve_schedule_def('nightly').default_status.value)")
+    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "TOUCHLINE_SCHEDULE_ENABLED": "false"})
+    assert on.stdout.split()[-1] == "RUNNING" and off.stdout.split()[-1] == "STOPPED", (on.stderr, off.stderr)

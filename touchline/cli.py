@@ -3,7 +3,9 @@ pipeline and the demo. Errors are one line on stderr and a non-zero exit, not a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -180,43 +182,55 @@ def cmd_dev(args) -> int:
             raise CliError(f"port {port} on 127.0.0.1 is in use (stop what holds it, or `make stop`)")
     env = {**os.environ, **runtime.prepare()}
     bindir = Path(sys.executable).parent
+    # Each child in a session of its own: the terminal's Ctrl-C reaches only us, and we stop each child
+    # with its whole process group (dagster dev's webserver, daemon and code server included).
     procs = [
-        subprocess.Popen([str(bindir / "touchline"), "api", "--port", str(args.api_port)], env=env),
+        subprocess.Popen([str(bindir / "touchline"), "api", "--port", str(args.api_port)], env=env,
+                         start_new_session=True),
         subprocess.Popen([str(bindir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.ui_port)],
-                         env=env, cwd=str(Path(__file__).resolve().parent.parent)),
+                         env=env, cwd=str(Path(__file__).resolve().parent.parent), start_new_session=True),
     ]
     pidfile = settings.home / "dev.pids"
     pidfile.write_text("\n".join(str(p.pid) for p in procs))
-    print(f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)")
+    print(f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)",
+          flush=True)
+    stop = []
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: stop.append(signum))
     try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+        while not stop and all(p.poll() is None for p in procs):
+            time.sleep(0.2)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_groups(procs)
         pidfile.unlink(missing_ok=True)
     return 0
 
 
+def stop_groups(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
+    """SIGTERM each child's process group, then SIGKILL what is left after `timeout` seconds."""
+    for p in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(ProcessLookupError):  # stragglers of the group, and the child if still up
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 def cmd_stop(args) -> int:
     """Stop what `touchline dev` left running, then the embedded PostgreSQL."""
-    import signal
-
     settings = get_settings()
     pidfile = settings.home / "dev.pids"
     if pidfile.exists():
         for pid in pidfile.read_text().split():
             try:
-                os.kill(int(pid), signal.SIGTERM)
-            except (ProcessLookupError, ValueError):
+                os.killpg(int(pid), signal.SIGTERM)  # each child leads a process group of its own
+            except (ProcessLookupError, ValueError, PermissionError):
                 pass
         pidfile.unlink(missing_ok=True)
     if not settings.database_url:
