@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from touchline import db
 
@@ -178,3 +179,36 @@ def test_the_nightly_schedule_is_on_by_default_and_a_setting_turns_it_off():
     off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          env={**os.environ, "TOUCHLINE_SCHEDULE_ENABLED": "false"})
     assert on.stdout.split()[-1] == "RUNNING" and off.stdout.split()[-1] == "STOPPED", (on.stderr, off.stderr)
+
+
+def test_bi_login_connects_over_tcp_with_a_password_and_reads_marts_only(tmp_path):
+    """An embedded server of its own with TCP on: the BI login works over TCP with its password only."""
+    from tests.ingest_api.ingest_helpers import free_port
+
+    port = free_port()
+    env = {**os.environ, "TOUCHLINE_HOME": str(tmp_path / "home"), "TOUCHLINE_DB_TCP_PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+    try:
+        r = subprocess.run([str(BIN / "touchline"), "bi", "create-login", "metabase"], env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        form = dict(line.split(None, 1) for line in r.stdout.splitlines()[1:] if len(line.split(None, 1)) == 2)
+        assert form["host"] == "127.0.0.1" and form["port"] == str(port) and form["user"] == "metabase"
+        password, database = form["password"], form["database"]
+        su = subprocess.run([str(BIN / "touchline"), "db", "url"], env=env, capture_output=True, text=True).stdout.strip()
+        with psycopg.connect(su, autocommit=True) as admin:
+            admin.execute("CREATE TABLE IF NOT EXISTS marts.bi_probe AS SELECT 42 AS answer")
+        tcp = dict(host="127.0.0.1", port=port, dbname=database, connect_timeout=5)
+        with psycopg.connect(**tcp, user="metabase", password=password) as bi:
+            assert bi.execute("SELECT answer FROM marts.bi_probe").fetchone() == (42,)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bi.execute("SELECT count(*) FROM raw.events")
+        for user, pw in (("metabase", "wrong"), ("metabase", None), ("postgres", None), ("postgres", "x")):
+            with pytest.raises(psycopg.OperationalError) as exc:
+                psycopg.connect(**tcp, user=user, **({"password": pw} if pw is not None else {}))
+            assert "password" in str(exc.value)
+        with psycopg.connect(su, autocommit=True) as admin:  # the stored password is a SCRAM verifier
+            assert admin.execute("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid"
+                                 " WHERE rolname = 'metabase'").fetchone()[0]
+    finally:
+        subprocess.run([str(BIN / "touchline"), "db", "stop"], env=env, capture_output=True, timeout=120)

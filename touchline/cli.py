@@ -123,6 +123,52 @@ def cmd_projects(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- bi
+def cmd_bi(args) -> int:
+    """A login for a BI tool in the read-only role touchline_bi, and what its connection form asks."""
+    import re
+    import secrets
+
+    from psycopg import sql
+
+    from touchline import warehouse
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.name):
+        raise CliError("a login name is lower-case letters, digits and _ (starting with a letter or _)")
+    settings = get_settings()
+    url = db.data_url()
+    password = secrets.token_urlsafe(24)
+    with db.connect(url, autocommit=True) as conn:
+        warehouse.migrate(conn)
+        exists = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (args.name,)).fetchone()
+        if exists and exists[0]:
+            raise CliError(f"{args.name} is a superuser: choose another name")
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+            sql.SQL(verb), sql.Identifier(args.name), sql.Literal(password)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(warehouse.BI_ROLE), sql.Identifier(args.name)))
+    u = db.url_parts(url)
+    if settings.database_url:
+        host, port = u.host or "localhost", u.port or 5432
+    elif settings.db_tcp_port:
+        host = settings.db_tcp_host if settings.db_tcp_host not in ("*", "0.0.0.0", "::") else socket.getfqdn()
+        port = settings.db_tcp_port
+    else:
+        host, port = None, None
+    print(f"login {args.name} {'password reset' if exists else 'created'} in role {warehouse.BI_ROLE}"
+          " (SELECT on schema marts only); the password is shown once")
+    if host is None:
+        print("the embedded database does not listen on TCP yet: set TOUCHLINE_DB_TCP_PORT (e.g. 5433) and run"
+              " `touchline db stop && touchline db start`")
+    print(f"host      {host or '(TCP off)'}")
+    print(f"port      {port or '(TCP off)'}")
+    print(f"database  {u.database}")
+    print(f"user      {args.name}")
+    print(f"password  {password}")
+    print("ssl       off (embedded server); TLS belongs to a proxy or an external PostgreSQL")
+    return 0
+
+
 # --------------------------------------------------------------------------- api
 def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
@@ -296,6 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument("--add", action="store_true", help="list settings: add these values instead of replacing")
     grp.add_argument("--remove", action="store_true", help="list settings: remove these values")
     pr.set_defaults(func=cmd_projects)
+
+    bi = sub.add_parser("bi", help="BI tool logins: create-login NAME",
+                        description="Logins for BI tools (Metabase, Superset, Tableau) in the read-only role "
+                                    "touchline_bi: SELECT on schema marts only, password authentication.")
+    bisub = bi.add_subparsers(dest="action", required=True)
+    bc = bisub.add_parser("create-login", help="create (or reset the password of) a login; prints host, port, "
+                                               "database, user and the password, once")
+    bc.add_argument("name", help="login name, e.g. metabase")
+    bi.set_defaults(func=cmd_bi)
 
     settings = get_settings()
     a = sub.add_parser("api", help="run the ingest API")

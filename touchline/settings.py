@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     database_name: str = "touchline"
     home: Path = PROJECT_ROOT / ".touchline"
     connect_timeout_s: int = 10
+    # The embedded server also listens on TCP when a port is set (BI tools); host "*" for every address.
+    db_tcp_port: int | None = None
+    db_tcp_host: str = "127.0.0.1"
 
     # Ingest API
     api_host: str = "127.0.0.1"
