@@ -48,7 +48,7 @@ def build_runtime(settings: IngestSettings, url: str) -> Runtime:
         keys=KeyStore(db, settings.key_cache_ttl_s),
         origins=OriginCache(db, settings.key_cache_ttl_s),
         limiter=RateLimiter(settings.rate_per_second / workers, settings.rate_burst / workers),
-        limits=Limits(settings.max_body_bytes, settings.max_event_bytes, settings.max_depth),
+        limits=Limits(settings.max_body_bytes, settings.max_event_bytes, settings.max_depth, settings.max_batch_items),
         trusted_proxies=tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies),
     )
 
@@ -88,8 +88,8 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 async def _unavailable(request: Request, exc: DatabaseUnavailable) -> Response:
-    log.warning("503: %s", exc)
-    response = json_response({"detail": f"service unavailable: {exc}"}, 503)
+    log.warning("503: %s", exc)  # the detail stays in the log; the client learns no more than this
+    response = json_response({"detail": "storage unavailable"}, 503)
     response.headers["Retry-After"] = "1"
     return response
 

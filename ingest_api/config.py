@@ -15,7 +15,7 @@ class IngestSettings(Settings):
     # Connecting to or querying the database for a key lookup / health gives up after this long.
     db_timeout_s: float = 1.0
     # While the database is down, try to reconnect at most this often (requests fail fast between).
-    reconnect_interval_s: float = 0.5
+    reconnect_interval_s: float = 0.05
     # Key lookups are cached this long (a revoked key stops working within this time).
     key_cache_ttl_s: float = 10.0
     # `ops.api_keys.last_used_at` is written at most this often, for all keys used meanwhile.
@@ -25,6 +25,13 @@ class IngestSettings(Settings):
     # Number of uvicorn worker processes; the per-key rate is split between them.
     api_workers: int = 1
     cors_max_age_s: int = 600
+    # Connections (ingest_api/server.py): a request's headers must arrive within header_timeout_s, its
+    # body within body_timeout_s after them; an idle keep-alive connection closes after
+    # keepalive_timeout_s; each worker process keeps at most max_connections open.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keepalive_timeout_s: int = 5
+    max_connections: int = 2000
 
 
 def ingest_settings(settings: Settings | None = None) -> IngestSettings:

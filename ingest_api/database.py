@@ -1,5 +1,9 @@
 """The API's connections to PostgreSQL: a tiny two-connection pool.
 
+A connection that fails on use after a database restart is replaced at once and the statement run
+again (no blackout once the database answers); while the database is down, a reconnect is tried at
+most every `reconnect_interval_s` and requests in between fail fast with 503.
+
 The writer (`writer.GroupWriter`) owns one connection for group commits; `Database` keeps one more
 for the small reads (key lookups, CORS origins, health) and the periodic `last_used_at` update.
 Both connect with a short timeout and report `DatabaseUnavailable` (answered 503) instead of
@@ -65,13 +69,19 @@ class Database:
     async def fetch(self, query: str, params: dict[str, Any] | None = None) -> list[tuple]:
         """Run one statement; its rows (or [] when it returns none)."""
         async with self._lock:
-            try:
-                conn = await self._connection()
-                cur = await asyncio.wait_for(conn.execute(query, params), self.timeout)
-                return await cur.fetchall() if cur.description else []
-            except (psycopg.OperationalError, asyncio.TimeoutError, OSError) as exc:
-                await self._discard()
-                raise DatabaseUnavailable(f"database not reachable: {exc or 'timed out'}") from None
+            for attempt in (1, 2):
+                stale = self._conn is not None and not self._conn.closed  # a connection used before
+                try:
+                    conn = await self._connection()
+                    cur = await asyncio.wait_for(conn.execute(query, params), self.timeout)
+                    return await cur.fetchall() if cur.description else []
+                except (psycopg.OperationalError, psycopg.InterfaceError, asyncio.TimeoutError, OSError) as exc:
+                    await self._discard()
+                    if stale and attempt == 1 and not isinstance(exc, asyncio.TimeoutError):
+                        self._failed_at = 0.0  # the server restarted since the last use: reconnect at once
+                        continue
+                    raise DatabaseUnavailable(f"database not reachable: {exc or 'timed out'}") from None
+            raise AssertionError("unreachable")
 
     async def _discard(self) -> None:
         conn, self._conn = self._conn, None

@@ -122,15 +122,24 @@ def _is_trusted(ip, trusted: tuple[Network, ...]) -> bool:
 
 
 async def authenticate(request: Request) -> Caller:
-    """Read the body (413) and authenticate: 401 missing/malformed/unknown/revoked key, 403 origin
-    not allowed for the key's project, 429 over the key's rate, 503 when the key cannot be looked up.
+    """Authenticate and read the body: 401 missing/malformed/unknown/revoked key, 403 origin not
+    allowed for the key's project, 429 over the key's rate, 413 body too large, 503 when the key
+    cannot be looked up. A key in the headers is checked (rate limit included) before the body is
+    read; a key inside the body (writeKey) only after reading it, within the size limit.
     One dependency doing both keeps FastAPI's per-request dependency work small (hot path)."""
     rt: Runtime = request.app.state.runtime
     received_at = rt.clock()
-    body = await read_body(request, rt)
     key = key_from_headers(request.headers)
-    if key is None:
-        key = body.write_key
+    info = await _admit(request, rt, key) if key is not None else None
+    body = await read_body(request, rt)
+    if info is None:
+        info = await _admit(request, rt, body.write_key)
+    capture = Capture(info.project_id, info.key_prefix, received_at,
+                      client_ip(request, rt.trusted_proxies), request.headers.get("user-agent"))
+    return Caller(info, capture, body, rt)
+
+
+async def _admit(request: Request, rt: Runtime, key: str | None) -> KeyInfo:
     if not key:
         raise _unauthorized("missing write key" if key is None else "malformed write key")
     if not well_formed(key):
@@ -147,9 +156,7 @@ async def authenticate(request: Request) -> Caller:
     if wait:
         raise HTTPException(429, "rate limit exceeded for this key", headers={"Retry-After": str(wait)})
     rt.keys.mark_used(info.key_id)
-    capture = Capture(info.project_id, info.key_prefix, received_at,
-                      client_ip(request, rt.trusted_proxies), request.headers.get("user-agent"))
-    return Caller(info, capture, body, rt)
+    return info
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]

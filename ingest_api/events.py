@@ -22,6 +22,12 @@ import orjson
 
 TYPES = frozenset({"track", "page", "screen", "identify", "alias", "group"})
 MAX_MESSAGE_ID = 256
+# Identifiers longer than this go to quarantine (an index entry holds at most ~2,700 bytes; one bad id
+# must never stop the core build). Fields: messageId, anonymousId, userId, previousId, groupId, event.
+MAX_ID_CHARS = 256
+ID_FIELDS = ("anonymousId", "userId", "previousId", "groupId", "event")
+# A rejection answer lists at most this many rejected events (all are quarantined).
+MAX_LISTED_REJECTIONS = 100
 
 # Reasons written to raw.rejected_events.reason (stable codes) with what the client is told.
 REASONS = {
@@ -30,6 +36,8 @@ REASONS = {
     "not_an_object": "an event must be a JSON object",
     "too_large": "the event is larger than the per-event limit",
     "too_deep": "the event is nested deeper than the limit",
+    "too_many_events": "the batch has more events than the per-request limit",
+    "identifier_too_long": f"anonymousId, userId, previousId, groupId and event are limited to {MAX_ID_CHARS} characters",
     "missing_type": "the event has no type",
     "invalid_type": "type must be one of track, page, screen, identify, alias, group",
     "missing_ids": "an event needs anonymousId or userId",
@@ -59,6 +67,7 @@ class Limits:
     max_body_bytes: int
     max_event_bytes: int
     max_depth: int
+    max_batch_items: int = 2500
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +91,14 @@ class Rejection:
     message_id: str | None
     reason: str
     payload: str
+    count: int = 1  # > 1: one summarised rejection of several items (non-objects of a batch)
 
     def answer(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "reason": self.reason, "detail": REASONS[self.reason]}
         if self.message_id is not None:
             out["messageId"] = self.message_id
+        if self.count > 1:
+            out["count"] = self.count
         return out
 
 
@@ -187,9 +199,14 @@ def parse_json(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8", "replace")
         value = json.loads(text, parse_int=_exact_int, parse_float=_exact_float, parse_constant=_no_constants)
-    except (ValueError, RecursionError) as exc:
+        return _clean(value, _fix_surrogates) if _SURROGATE_ESCAPE.search(text) else value
+    except RecursionError:  # deeper than the stdlib parser goes: orjson reads up to 1,024 levels
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BadBody("too_deep", "the body is nested too deeply to read") from None
+    except ValueError as exc:
         raise BadBody("malformed_json", f"the body is not valid JSON: {exc}") from None
-    return _clean(value, _fix_surrogates) if _SURROGATE_ESCAPE.search(text) else value
 
 
 def _fix_surrogates(s: str) -> str:
@@ -223,6 +240,37 @@ def _too_deep(value: Any, limit: int) -> bool:
         elif isinstance(v, list):
             stack.extend((c, depth + 1) for c in v if isinstance(c, (dict, list)))
     return False
+
+
+def dumps_any_depth(value: Any) -> str:
+    """JSON text of a value nested deeper than orjson encodes (255 levels): what a too-deep event is
+    quarantined as. Iterative, so no depth can exhaust the stack."""
+    out: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, _Token):
+            out.append(v.text)
+        elif isinstance(v, dict):
+            items: list[Any] = [_Token("{")]
+            for i, (k, c) in enumerate(v.items()):
+                items += [_Token(("," if i else "") + json.dumps(str(k)) + ":"), c]
+            stack.extend(reversed(items + [_Token("}")]))
+        elif isinstance(v, list):
+            items = [_Token("[")]
+            for i, c in enumerate(v):
+                items += ([_Token(",")] if i else []) + [c]
+            stack.extend(reversed(items + [_Token("]")]))
+        else:
+            out.append(dumps(v).decode())
+    return "".join(out)
+
+
+class _Token:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def raw_text(raw: bytes) -> str:
@@ -294,28 +342,44 @@ def prepare(
     """
     out = Prepared()
     received_iso = capture.received_iso
+    not_objects: list[int] = []
     for index, msg in enumerate(messages):
         if not isinstance(msg, dict):
-            out.rejected.append(Rejection(index, None, "not_an_object", dumps(msg).decode()))
+            not_objects.append(index)
             continue
         msg.pop("writeKey", None)  # never store the key
-        encoded = dumps(msg)
-        reason, row = _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, deterministic_ids)
+        try:
+            encoded = dumps(msg)
+        except orjson.JSONEncodeError:  # nested deeper than orjson encodes: too deep by far
+            out.rejected.append(Rejection(index, _text_id(msg.get("messageId")), "too_deep", dumps_any_depth(msg)))
+            continue
+        try:
+            reason, row = _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, deterministic_ids)
+        except orjson.JSONEncodeError:  # the batch's shared context made it too deep
+            reason, row = "too_deep", None
         if reason is None:
             out.rows.append(row)
             out.row_index.append(index)
         else:  # the payload as received (before any capture)
             out.rejected.append(Rejection(index, _text_id(msg.get("messageId")), reason, encoded.decode()))
+    if not_objects:  # one summarised rejection, whatever their number
+        items = [messages[i] for i in not_objects]
+        payload = {"indexes": not_objects, "items": items}
+        try:
+            text = dumps(payload).decode()
+        except orjson.JSONEncodeError:
+            text = dumps_any_depth(payload)
+        out.rejected.append(Rejection(not_objects[0], None, "not_an_object", text, count=len(not_objects)))
     return out
 
 
 def _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, deterministic_ids):
-    if b"\\u0000" in encoded:  # jsonb cannot hold U+0000: strip it from every string
-        msg = _clean(msg, _strip_nul)
     if len(encoded) > limits.max_event_bytes:
         return "too_large", None
     if encoded.count(b"{") + encoded.count(b"[") > limits.max_depth and _too_deep(msg, limits.max_depth):
         return "too_deep", None
+    if b"\\u0000" in encoded:  # jsonb cannot hold U+0000: strip it from every string
+        msg = _clean(msg, _strip_nul)
 
     if forced_type is not None:
         msg["type"] = forced_type
@@ -339,6 +403,10 @@ def _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, det
     elif not isinstance(context, dict):
         return "invalid_context", None
 
+    for name in ID_FIELDS:
+        value = _text_id(msg.get(name))
+        if value is not None and len(value) > MAX_ID_CHARS:
+            return "identifier_too_long", None
     anonymous_id = _text_id(msg.get("anonymousId"))
     user_id = _text_id(msg.get("userId"))
     if anonymous_id is None and user_id is None:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import HTTPException
 
 from ingest_api.deps import Caller
-from ingest_api.events import Prepared, Rejection, prepare, raw_text
+from ingest_api.events import MAX_LISTED_REJECTIONS, REASONS, Prepared, Rejection, prepare, raw_text
 from ingest_api.writer import month_of
 
 
@@ -18,13 +18,18 @@ class Outcome:
     rejected: list[Rejection]
 
     def rejected_answer(self) -> list[dict[str, Any]]:
-        return [r.answer() for r in sorted(self.rejected, key=lambda r: r.index)]
+        """The first MAX_LISTED_REJECTIONS rejections by index (every one is quarantined)."""
+        return [r.answer() for r in sorted(self.rejected, key=lambda r: r.index)[:MAX_LISTED_REJECTIONS]]
 
 
 async def ingest(caller: Caller, messages: list[Any], **options: Any) -> Outcome:
     """Store `messages` (Segment-shaped); return how many were accepted and the rejections.
     Options go to `events.prepare`. Raises DatabaseUnavailable (503) when not committed."""
     cap, rt = caller.capture, caller.rt
+    if len(messages) > rt.limits.max_batch_items:  # stored as one quarantine row, answered 413
+        raise await refuse_body(caller, "too_many_events",
+                                f"{REASONS['too_many_events']} ({len(messages)} > {rt.limits.max_batch_items}):"
+                                " send smaller batches", status=413)
     prepared: Prepared = prepare(messages, cap, rt.limits, **options)
     if not prepared.rows and not prepared.rejected:
         return Outcome(0, [])
@@ -38,10 +43,10 @@ async def ingest(caller: Caller, messages: list[Any], **options: Any) -> Outcome
     return Outcome(len(prepared.rows) - len(refused), rejected)
 
 
-async def refuse_body(caller: Caller, reason: str, detail: str) -> HTTPException:
-    """Quarantine a body with no events to read (not JSON, or no batch where it belongs) and
-    return the 400 to raise."""
+async def refuse_body(caller: Caller, reason: str, detail: str, status: int = 400) -> HTTPException:
+    """Quarantine a body with no events to read (not JSON, or no batch where it belongs, or too many
+    events) as one row, and return the 400 (or `status`) to raise. Write keys are redacted by the writer."""
     cap = caller.capture
     row = (cap.project_id, cap.received_iso, reason, cap.key_prefix, raw_text(caller.body.raw))
     await caller.rt.writer.write([], [row], month_of(cap.received_at))
-    return HTTPException(400, detail)
+    return HTTPException(status, detail)

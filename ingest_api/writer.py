@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -30,6 +31,19 @@ from ingest_api.database import DatabaseUnavailable, close_quietly, connect
 from ingest_api.queries import sql
 
 log = logging.getLogger(__name__)
+
+# Secrets never reach the quarantine: write keys wherever they stand (a key has this shape, see
+# touchline/keys.py) and the value of any field that carries a key, whatever it holds.
+_KEY_TOKEN = re.compile(r"sk_(live|test)_[A-Za-z0-9]{32}")
+_KEY_FIELD = re.compile(r'("(?:writeKey|write_key|writekey|api_key|apiKey|token|password)"\s*:\s*)"(?:[^"\\]|\\.)*"')
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """`text` with write keys and key-carrying JSON fields replaced by [redacted]."""
+    if "sk_" in text:
+        text = _KEY_TOKEN.sub(lambda m: f"sk_{m.group(1)}_{REDACTED}", text)
+    return _KEY_FIELD.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
 
 MONTHS_AHEAD = 3
 SMALL_GROUP = 200  # rows up to which a group is written by one statement instead of COPY
@@ -127,15 +141,23 @@ class GroupWriter:
         return group
 
     async def _commit(self, group: list[Job]) -> None:
-        try:
-            conn = await self._connection()
-            for month in {job.month for job in group} - self._months:
-                await self._ensure_month(conn, month)
-            refused = await self._write_group(conn, group)
-        except (DatabaseUnavailable, psycopg.OperationalError, OSError) as exc:
-            await self._discard(exc)
-            _fail(group, exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(f"database error: {exc}"))
-            return
+        for attempt in (1, 2):
+            stale = self._conn is not None and not self._conn.closed  # a connection used before
+            try:
+                conn = await self._connection()
+                for month in {job.month for job in group} - self._months:
+                    await self._ensure_month(conn, month)
+                refused = await self._write_group(conn, group)
+                break
+            except (DatabaseUnavailable, psycopg.OperationalError, psycopg.InterfaceError, OSError) as exc:
+                await self._discard(exc)
+                if stale and attempt == 1:
+                    # The server restarted (or dropped us) since the last group: reconnect at once and
+                    # write again; claimed messageIds make a repeat of a committed group store nothing twice.
+                    self._failed_at = 0.0
+                    continue
+                _fail(group, exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(f"database error: {exc}"))
+                return
         self.groups += 1
         for job, positions in zip(group, refused):
             if not job.future.done():
@@ -177,6 +199,7 @@ class GroupWriter:
         return refused
 
     async def _transaction(self, conn: psycopg.AsyncConnection, rows: list[tuple], rejected: list[tuple]) -> None:
+        rejected = [(*r[:4], redact(r[4])) for r in rejected]
         # The first copy of a messageId in the group wins (the earliest received).
         unique = list({(row[0], row[1]): row for row in reversed(rows)}.values())
         if len(unique) + len(rejected) <= SMALL_GROUP:

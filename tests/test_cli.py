@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from touchline import db
 
@@ -102,3 +103,112 @@ def test_projects_create_set_show(database_url, conn):
     missing = touchline("projects", "show", "no-such-project")
     assert missing.returncode == 2 and "no project 'no-such-project'" in missing.stderr
     assert "cli-shop" in touchline("projects", "list").stdout
+
+
+def test_concurrent_first_starts_are_safe(tmp_path):
+    """Three processes start a fresh embedded server, create its database and migrate it at once."""
+    env = {**os.environ, "TOUCHLINE_HOME": str(tmp_path / "home")}
+    env.pop("DATABASE_URL", None)
+    procs = [subprocess.Popen([str(BIN / "touchline"), "migrate"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    try:
+        results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+        assert [r[2] for r in results] == [0, 0, 0], results
+        assert sum("applied:" in r[0] for r in results) == 1  # one migrated, the others found it done
+    finally:
+        subprocess.run([str(BIN / "touchline"), "db", "stop"], env=env, capture_output=True, timeout=120)
+
+
+def test_db_start_and_status_never_print_a_password(database_url):
+    url = db.url_parts(db.libpq_url(database_url)).set(password="s3cret-pw").render_as_string(hide_password=False)
+    for action in ("start", "status"):
+        r = touchline("db", action, env={"DATABASE_URL": url})
+        assert "s3cret-pw" not in r.stdout + r.stderr
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def test_dev_stops_its_children_on_sigterm(database_url, tmp_path):
+    """`touchline dev` under a supervisor (SIGTERM, as systemd or docker stop send) leaves nothing running."""
+    import signal
+
+    from tests.ingest_api.ingest_helpers import free_port
+
+    api_port, ui_port = free_port(), free_port()
+    home = tmp_path / "home"
+    home.mkdir()
+    p = subprocess.Popen([str(BIN / "touchline"), "dev", "--api-port", str(api_port), "--ui-port", str(ui_port)],
+                         env={**os.environ, "DATABASE_URL": database_url, "TOUCHLINE_HOME": str(home)},
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        pidfile = home / "dev.pids"
+        deadline = time.monotonic() + 120
+        while not pidfile.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        children = [int(x) for x in pidfile.read_text().split()]
+        while time.monotonic() < deadline:  # the API answers
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", api_port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the API did not start")
+        assert all(_group_alive(c) for c in children)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(60) == 0
+        deadline = time.monotonic() + 30
+        while any(_group_alive(c) for c in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_group_alive(c) for c in children)
+        assert not pidfile.exists()
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
+def test_the_nightly_schedule_is_on_by_default_and_a_setting_turns_it_off():
+    code = ("from orchestration.definitions import defs; "
+            "print(defs.resolve_schedule_def('nightly').default_status.value)")
+    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "TOUCHLINE_SCHEDULE_ENABLED": "false"})
+    assert on.stdout.split()[-1] == "RUNNING" and off.stdout.split()[-1] == "STOPPED", (on.stderr, off.stderr)
+
+
+def test_bi_login_connects_over_tcp_with_a_password_and_reads_marts_only(tmp_path):
+    """An embedded server of its own with TCP on: the BI login works over TCP with its password only."""
+    from tests.ingest_api.ingest_helpers import free_port
+
+    port = free_port()
+    env = {**os.environ, "TOUCHLINE_HOME": str(tmp_path / "home"), "TOUCHLINE_DB_TCP_PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+    try:
+        r = subprocess.run([str(BIN / "touchline"), "bi", "create-login", "metabase"], env=env,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        form = dict(line.split(None, 1) for line in r.stdout.splitlines()[1:] if len(line.split(None, 1)) == 2)
+        assert form["host"] == "127.0.0.1" and form["port"] == str(port) and form["user"] == "metabase"
+        password, database = form["password"], form["database"]
+        su = subprocess.run([str(BIN / "touchline"), "db", "url"], env=env, capture_output=True, text=True).stdout.strip()
+        with psycopg.connect(su, autocommit=True) as admin:
+            admin.execute("CREATE TABLE IF NOT EXISTS marts.bi_probe AS SELECT 42 AS answer")
+        tcp = dict(host="127.0.0.1", port=port, dbname=database, connect_timeout=5)
+        with psycopg.connect(**tcp, user="metabase", password=password) as bi:
+            assert bi.execute("SELECT answer FROM marts.bi_probe").fetchone() == (42,)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bi.execute("SELECT count(*) FROM raw.events")
+        for user, pw in (("metabase", "wrong"), ("metabase", None), ("postgres", None), ("postgres", "x")):
+            with pytest.raises(psycopg.OperationalError) as exc:
+                psycopg.connect(**tcp, user=user, **({"password": pw} if pw is not None else {}))
+            assert "password" in str(exc.value)
+        with psycopg.connect(su, autocommit=True) as admin:  # the stored password is a SCRAM verifier
+            assert admin.execute("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid"
+                                 " WHERE rolname = 'metabase'").fetchone()[0]
+    finally:
+        subprocess.run([str(BIN / "touchline"), "db", "stop"], env=env, capture_output=True, timeout=120)

@@ -3,7 +3,9 @@ pipeline and the demo. Errors are one line on stderr and a non-zero exit, not a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -26,9 +28,8 @@ def cmd_db(args) -> int:
         print(db.data_url())
     elif args.action == "start":
         if settings.database_url:
-            print(f"DATABASE_URL is set; using {db.url_parts(settings.database_url).render_as_string()}")
-        db.data_url()
-        print("database ready:", db.data_url())
+            print(f"DATABASE_URL is set; using {db.safe_url(settings.database_url)}")
+        print("database ready:", db.safe_url(db.data_url()), "(`touchline db url` prints the full URL)")
     elif args.action == "stop":
         if settings.database_url:
             raise CliError("DATABASE_URL is set: touchline does not stop an external server")
@@ -37,7 +38,7 @@ def cmd_db(args) -> int:
         if settings.database_url:
             with db.connect() as conn:
                 version = conn.execute("SHOW server_version").fetchone()[0]
-            print(f"external PostgreSQL {version} is up ({db.url_parts(settings.database_url).render_as_string()})")
+            print(f"external PostgreSQL {version} is up ({db.safe_url(settings.database_url)})")
         else:
             running = db.embedded_running()
             print(f"embedded PostgreSQL {'running' if running else 'stopped'} (data in {settings.pgdata})")
@@ -124,6 +125,52 @@ def cmd_projects(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- bi
+def cmd_bi(args) -> int:
+    """A login for a BI tool in the read-only role touchline_bi, and what its connection form asks."""
+    import re
+    import secrets
+
+    from psycopg import sql
+
+    from touchline import warehouse
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.name):
+        raise CliError("a login name is lower-case letters, digits and _ (starting with a letter or _)")
+    settings = get_settings()
+    url = db.data_url()
+    password = secrets.token_urlsafe(24)
+    with db.connect(url, autocommit=True) as conn:
+        warehouse.migrate(conn)
+        exists = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (args.name,)).fetchone()
+        if exists and exists[0]:
+            raise CliError(f"{args.name} is a superuser: choose another name")
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+            sql.SQL(verb), sql.Identifier(args.name), sql.Literal(password)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(warehouse.BI_ROLE), sql.Identifier(args.name)))
+    u = db.url_parts(url)
+    if settings.database_url:
+        host, port = u.host or "localhost", u.port or 5432
+    elif settings.db_tcp_port:
+        host = settings.db_tcp_host if settings.db_tcp_host not in ("*", "0.0.0.0", "::") else socket.getfqdn()
+        port = settings.db_tcp_port
+    else:
+        host, port = None, None
+    print(f"login {args.name} {'password reset' if exists else 'created'} in role {warehouse.BI_ROLE}"
+          " (SELECT on schema marts only); the password is shown once")
+    if host is None:
+        print("the embedded database does not listen on TCP yet: set TOUCHLINE_DB_TCP_PORT (e.g. 5433) and run"
+              " `touchline db stop && touchline db start`")
+    print(f"host      {host or '(TCP off)'}")
+    print(f"port      {port or '(TCP off)'}")
+    print(f"database  {u.database}")
+    print(f"user      {args.name}")
+    print(f"password  {password}")
+    print("ssl       off (embedded server); TLS belongs to a proxy or an external PostgreSQL")
+    return 0
+
+
 # --------------------------------------------------------------------------- api
 def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
@@ -149,9 +196,19 @@ def cmd_materialize(args) -> int:
     from touchline import runtime
 
     runtime.prepare()
-    from orchestration.run import materialize_all
+    import warnings
 
-    ok = materialize_all(select=args.select, full_refresh=args.full_refresh)
+    from dagster import BetaWarning
+
+    from orchestration.run import materialize_all
+    from orchestration.runs.lock import RunLockBusy
+
+    warnings.filterwarnings("ignore", category=BetaWarning)  # group: selections use a beta parameter
+
+    try:
+        ok = materialize_all(select=args.select, full_refresh=args.full_refresh)
+    except RunLockBusy as exc:
+        raise CliError(str(exc)) from None
     return 0 if ok else 1
 
 
@@ -173,43 +230,55 @@ def cmd_dev(args) -> int:
             raise CliError(f"port {port} on 127.0.0.1 is in use (stop what holds it, or `make stop`)")
     env = {**os.environ, **runtime.prepare()}
     bindir = Path(sys.executable).parent
+    # Each child in a session of its own: the terminal's Ctrl-C reaches only us, and we stop each child
+    # with its whole process group (dagster dev's webserver, daemon and code server included).
     procs = [
-        subprocess.Popen([str(bindir / "touchline"), "api", "--port", str(args.api_port)], env=env),
+        subprocess.Popen([str(bindir / "touchline"), "api", "--port", str(args.api_port)], env=env,
+                         start_new_session=True),
         subprocess.Popen([str(bindir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.ui_port)],
-                         env=env, cwd=str(Path(__file__).resolve().parent.parent)),
+                         env=env, cwd=str(Path(__file__).resolve().parent.parent), start_new_session=True),
     ]
     pidfile = settings.home / "dev.pids"
     pidfile.write_text("\n".join(str(p.pid) for p in procs))
-    print(f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)")
+    print(f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)",
+          flush=True)
+    stop = []
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: stop.append(signum))
     try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+        while not stop and all(p.poll() is None for p in procs):
+            time.sleep(0.2)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_groups(procs)
         pidfile.unlink(missing_ok=True)
     return 0
 
 
+def stop_groups(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
+    """SIGTERM each child's process group, then SIGKILL what is left after `timeout` seconds."""
+    for p in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(ProcessLookupError):  # stragglers of the group, and the child if still up
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 def cmd_stop(args) -> int:
     """Stop what `touchline dev` left running, then the embedded PostgreSQL."""
-    import signal
-
     settings = get_settings()
     pidfile = settings.home / "dev.pids"
     if pidfile.exists():
         for pid in pidfile.read_text().split():
             try:
-                os.kill(int(pid), signal.SIGTERM)
-            except (ProcessLookupError, ValueError):
+                os.killpg(int(pid), signal.SIGTERM)  # each child leads a process group of its own
+            except (ProcessLookupError, ValueError, PermissionError):
                 pass
         pidfile.unlink(missing_ok=True)
     if not settings.database_url:
@@ -275,6 +344,15 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument("--add", action="store_true", help="list settings: add these values instead of replacing")
     grp.add_argument("--remove", action="store_true", help="list settings: remove these values")
     pr.set_defaults(func=cmd_projects)
+
+    bi = sub.add_parser("bi", help="BI tool logins: create-login NAME",
+                        description="Logins for BI tools (Metabase, Superset, Tableau) in the read-only role "
+                                    "touchline_bi: SELECT on schema marts only, password authentication.")
+    bisub = bi.add_subparsers(dest="action", required=True)
+    bc = bisub.add_parser("create-login", help="create (or reset the password of) a login; prints host, port, "
+                                               "database, user and the password, once")
+    bc.add_argument("name", help="login name, e.g. metabase")
+    bi.set_defaults(func=cmd_bi)
 
     settings = get_settings()
     a = sub.add_parser("api", help="run the ingest API")

@@ -1,11 +1,14 @@
 """Where the database is: the embedded PostgreSQL (pgserver) or the server named by DATABASE_URL.
 
 The embedded server keeps its data under `.touchline/pgdata` of the checkout and listens on a Unix
-socket in that folder only. It is started on first use and left running (`touchline db stop` stops it).
+socket in that folder, and on TCP when `TOUCHLINE_DB_TCP_PORT` is set (for BI tools). Only the
+superuser over that socket is trusted; every other login authenticates with a password
+(scram-sha-256). It is started on first use and left running (`touchline db stop` stops it).
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import subprocess
@@ -67,15 +70,56 @@ def start_embedded(settings: Settings | None = None) -> str:
     import pgserver
 
     settings.pgdata.parent.mkdir(parents=True, exist_ok=True)
-    fresh = not (settings.pgdata / "PG_VERSION").exists()
-    server = pgserver.get_server(settings.pgdata, cleanup_mode=None)
-    url = server.get_uri()
-    if fresh:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for key, value in EMBEDDED_CONF.items():
-                conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
-        _pg_ctl(settings, "restart")  # reuses postmaster.opts: same socket, new settings
+    # Two first starts at once (the API and a materialize, two test sessions) take turns: one creates
+    # and configures the server, the other then finds it running.
+    with open(settings.pgdata.parent / "pgserver.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            fresh = not (settings.pgdata / "PG_VERSION").exists()
+            server = pgserver.get_server(settings.pgdata, cleanup_mode=None)
+            info = server.get_postmaster_info()
+            socket_dir, port = info.socket_dir, info.port or 5432
+            url = _socket_url(socket_dir, port)
+            if fresh:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    for key, value in EMBEDDED_CONF.items():
+                        conn.execute(f"ALTER SYSTEM SET {key} = '{value}'")
+                _pg_ctl(settings, "restart")  # reuses postmaster.opts: same socket, new settings
+            _password_logins(settings, url)
+            with psycopg.connect(url, autocommit=True) as conn:
+                listening = conn.execute("SHOW listen_addresses").fetchone()[0]
+            want = (settings.db_tcp_host, settings.db_tcp_port) if settings.db_tcp_port else ("", 5432)
+            if (listening, port) != want:  # TCP switched on, off, or moved: restart with the new options
+                _pg_ctl(settings, "restart", f'-h "{want[0]}" -p {want[1]} -k "{socket_dir}"')
+                url = _socket_url(socket_dir, want[1])
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
     return url
+
+
+def _socket_url(socket_dir, port: int) -> str:
+    return f"postgresql://postgres:@/postgres?host={socket_dir}&port={port}"
+
+
+# Authentication of the embedded server: the superuser over the Unix socket of the data folder only;
+# every other login, and anything over TCP, with a password (scram-sha-256). `trust` never over TCP.
+PG_HBA = """\
+# Written by touchline (touchline/db.py); rewritten at each start.
+local   all   postgres                   trust
+local   all   all                        scram-sha-256
+host    all   all        0.0.0.0/0       scram-sha-256
+host    all   all        ::/0            scram-sha-256
+"""
+
+
+def _password_logins(settings: Settings, url: str) -> None:
+    hba = settings.pgdata / "pg_hba.conf"
+    if hba.read_text() != PG_HBA:
+        hba.write_text(PG_HBA)  # same file, same owner
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET password_encryption = 'scram-sha-256'")
+            conn.execute("ALTER SYSTEM SET password_encryption = 'scram-sha-256'")
+            conn.execute("SELECT pg_reload_conf()")
 
 
 def stop_embedded(settings: Settings | None = None) -> bool:
@@ -86,10 +130,13 @@ def stop_embedded(settings: Settings | None = None) -> bool:
     return True
 
 
-def _pg_ctl(settings: Settings, action: str) -> None:
+def _pg_ctl(settings: Settings, action: str, options: str | None = None) -> None:
+    """pg_ctl ACTION; `options` replace the server's command-line options (else it reuses them)."""
     user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs postgres as its own user under root
+    extra = ["-o", options] if options is not None else []
     subprocess.run(
-        [_pg_bin("pg_ctl"), "-D", str(settings.pgdata), "-w", "-m", "fast", "-l", str(settings.pgdata / "log"), action],
+        [_pg_bin("pg_ctl"), "-D", str(settings.pgdata), "-w", "-m", "fast", "-l", str(settings.pgdata / "log"),
+         *extra, action],
         check=True, capture_output=True, user=user, timeout=60,
     )
 
@@ -154,7 +201,9 @@ def _ensure_database(url: str) -> None:
         if "does not exist" not in str(exc):
             raise DatabaseUnavailable(_one_line(url, exc)) from exc
     with psycopg.connect(maintenance, autocommit=True, connect_timeout=get_settings().connect_timeout_s) as conn:
-        with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+        # Two processes creating it at once: the loser gets DuplicateDatabase or, in the race inside
+        # the catalog, a unique violation on pg_database's name index; either means it exists now.
+        with contextlib.suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
             conn.execute(f'CREATE DATABASE "{target}"')
 
 
@@ -165,8 +214,13 @@ def drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
 
 
+def safe_url(url: str) -> str:
+    """`url` with its password masked: what logs and messages may show."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _one_line(url: str, exc: Exception) -> str:
-    safe = make_url(url).render_as_string(hide_password=True)
+    safe = safe_url(url)
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"database not reachable at {safe}: {reason}"
 
@@ -175,6 +229,9 @@ def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
     """A psycopg 3 connection to the data database; DatabaseUnavailable within the connect timeout."""
     url = libpq_url(url or data_url())
     try:
+        # A server check that the client is still there, so a killed run's query stops within seconds
+        # instead of running on holding its locks (PostgreSQL 14+).
+        kwargs.setdefault("options", "-c client_connection_check_interval=2000")
         return psycopg.connect(url, connect_timeout=get_settings().connect_timeout_s, **kwargs)
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(_one_line(url, exc)) from exc

@@ -24,6 +24,14 @@ run_coordinator:
   class: QueuedRunCoordinator
   config:
     max_concurrent_runs: 1
+# Runs stuck starting or cancelling are failed by the daemon; a run whose process died is failed by
+# touchline's reconcile_dead_runs sensor and by the next run (orchestration/runs/lock.py).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 300
+  cancel_timeout_seconds: 300
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 30
 telemetry:
   enabled: false
 """

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     database_name: str = "touchline"
     home: Path = PROJECT_ROOT / ".touchline"
     connect_timeout_s: int = 10
+    # The embedded server also listens on TCP when a port is set (BI tools); host "*" for every address.
+    db_tcp_port: int | None = None
+    db_tcp_host: str = "127.0.0.1"
 
     # Ingest API
     api_host: str = "127.0.0.1"
@@ -30,6 +33,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 500 * 1024
     max_event_bytes: int = 32 * 1024
     max_depth: int = 32
+    max_batch_items: int = 2500  # events in one request; more is answered 413 and quarantined as one row
     rate_per_second: float = 5000.0  # token bucket per key
     rate_burst: float = 10000.0
     trusted_proxies: list[str] = ["127.0.0.1", "::1"]
@@ -41,6 +45,8 @@ class Settings(BaseSettings):
     session_max_hours: int = 24
     late_days: int = 3
     schedule_cron: str = "0 2 * * *"
+    schedule_enabled: bool = True  # the nightly schedule starts switched on
+    run_lock_wait_s: float = 600.0  # a second core build waits this long for the lock, then refuses
 
     @property
     def pgdata(self) -> Path:

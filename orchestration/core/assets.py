@@ -5,6 +5,8 @@ from dagster import (AssetExecutionContext, AssetKey, AssetOut, AssetSpec, Confi
 
 from orchestration.core import build
 from orchestration.resources import PostgresResource
+from orchestration.runs import lock
+from orchestration.runs.resource import CoreRunLock
 
 RAW_EVENTS = AssetSpec(
     key=["raw", "events"], group_name="raw", kinds={"postgres"},
@@ -14,18 +16,19 @@ RAW_EVENTS = AssetSpec(
 
 class CoreRunConfig(Config):
     full_refresh: bool = False
-    """Empty core and rebuild it from all of raw (gives the same tables as incremental runs)."""
+    """Rebuild core from all of raw, replacing it in one transaction (gives the same tables as incremental runs)."""
 
 
 @asset(key=["core", "raw_batch"], deps=[RAW_EVENTS], group_name="core", kinds={"postgres"},
        description="The raw events this run processes: received since the watermark, not yet in core.events, "
                    "one per (project, messageId), the earliest received copy.")
-def raw_batch(context: AssetExecutionContext, config: CoreRunConfig, db: PostgresResource):
+def raw_batch(context: AssetExecutionContext, config: CoreRunConfig, db: PostgresResource, run_lock: CoreRunLock):
     with db.connect() as conn:
+        stats = build.stage_batch(conn, full_refresh=config.full_refresh)
+        lock.claim_batch(conn, context.run_id, config.full_refresh)
+        conn.commit()
         if config.full_refresh:
-            build.full_refresh(conn)
-            context.log.info("full refresh: core emptied, rebuilding from all of raw")
-        stats = build.stage_batch(conn)
+            context.log.info("full refresh: all of raw staged; core_build replaces core in one transaction")
     return MaterializeResult(metadata=stats)
 
 
@@ -46,9 +49,9 @@ CORE_OUTPUTS = {
     name="core_build",
     description="Recompute every device the batch touches, in one transaction (see orchestration/core/build.py).",
 )
-def core_build(context: AssetExecutionContext, db: PostgresResource):
+def core_build(context: AssetExecutionContext, db: PostgresResource, run_lock: CoreRunLock):
     with db.connect() as conn:
-        stats = build.build_core(conn)
+        stats = build.build_core(conn, full_refresh=lock.batch_is_full_refresh(conn, context.run_id))
     context.log.info(f"core build: {stats}")
     for name in CORE_OUTPUTS:
         yield Output(None, output_name=name, metadata=stats if name == "events" else {})
@@ -58,7 +61,7 @@ def core_build(context: AssetExecutionContext, db: PostgresResource):
                                            AssetKey(["core", "user_aliases"])],
        group_name="core", kinds={"postgres"},
        description="One row per identified person, traits merged by the rules of identity/profile_rules.yaml.")
-def user_profiles(context: AssetExecutionContext, db: PostgresResource):
+def user_profiles(context: AssetExecutionContext, db: PostgresResource, run_lock: CoreRunLock):
     with db.connect() as conn:
-        stats = build.build_profiles(conn)
+        stats = build.build_profiles(conn, full_refresh=lock.batch_is_full_refresh(conn, context.run_id))
     return MaterializeResult(metadata=stats)

@@ -4,8 +4,10 @@ One run: stage the new raw events (`stage_batch`), look up distinct IPs and user
 (`refresh_geo`, `refresh_devices`), then `build_core` recomputes, in one transaction, every device the
 batch touches from the segment its earliest new event falls in (its whole history when a new
 identification or an alias can re-stitch the past: see sql/collect_devices.sql), rewriting only the rows
-that change, and `build_profiles` the users involved. A full refresh empties core and runs the same code,
-so incremental runs equal a full rebuild by construction (tests/orchestration/test_core_accuracy.py).
+that change, and `build_profiles` the users involved. A full refresh stages all of raw and runs the same
+code after emptying core inside the build's own transaction (readers see the old core or the new one,
+never an empty one), so incremental runs equal a full rebuild by construction
+(tests/orchestration/test_core_accuracy.py).
 """
 from __future__ import annotations
 
@@ -55,15 +57,20 @@ def run_sql(conn: psycopg.Connection, text: str, params: dict | None = None) -> 
 
 def full_refresh(conn: psycopg.Connection) -> None:
     with conn.transaction():
-        conn.execute("TRUNCATE " + ", ".join(f"core.{t}" for t in CORE_TABLES))
-        conn.execute("DELETE FROM ops.watermarks WHERE name = %s", (WATERMARK,))
+        _empty_core(conn, CORE_TABLES)
 
 
-def stage_batch(conn: psycopg.Connection) -> dict:
+def _empty_core(conn: psycopg.Connection, tables) -> None:
+    conn.execute("TRUNCATE " + ", ".join(f"core.{t}" for t in tables))
+    conn.execute("DELETE FROM ops.watermarks WHERE name = %s", (WATERMARK,))
+
+
+def stage_batch(conn: psycopg.Connection, full_refresh: bool = False) -> dict:
+    """Stage the new raw events in core.raw_batch; `full_refresh`: all of raw, whatever core holds."""
     with conn.transaction():
         row = conn.execute("SELECT value FROM ops.watermarks WHERE name = %s", (WATERMARK,)).fetchone()
-        since = (row[0] - SAFETY_MARGIN) if row and row[0] else datetime(1970, 1, 1).astimezone()
-        run_sql(conn, sql("stage_batch.sql"), {"since": since})
+        since = (row[0] - SAFETY_MARGIN) if row and row[0] and not full_refresh else datetime(1970, 1, 1).astimezone()
+        run_sql(conn, sql("stage_batch.sql"), {"since": since, "full_refresh": full_refresh})
         n, max_received = conn.execute("SELECT count(*), max(received_at) FROM core.raw_batch").fetchone()
     return {"rows": n, "since": since.isoformat(), "max_received_at": max_received.isoformat() if max_received else None}
 
@@ -164,10 +171,13 @@ def _bulk_indexes(conn: psycopg.Connection, table: str, bulk: bool):
     conn.execute(f"ANALYZE {table}")  # the next run plans against the loaded table, not an empty one
 
 
-def build_core(conn: psycopg.Connection) -> dict:
-    """Events, sessions, identity for every device the staged batch touches, in one transaction."""
+def build_core(conn: psycopg.Connection, full_refresh: bool = False) -> dict:
+    """Events, sessions, identity for every device the staged batch touches, in one transaction.
+    `full_refresh` (the batch is all of raw): core is emptied first, in the same transaction."""
     timings: dict[str, float] = {}
     with conn.transaction():
+        if full_refresh:
+            _empty_core(conn, [t for t in CORE_TABLES if t != "user_profiles"])
         # Index reads of device histories cost about what sequential ones do (SSD, mostly cached):
         # without this the planner scans all of core.events for a day's few thousand devices.
         conn.execute("SET LOCAL random_page_cost = 1.1")
@@ -217,12 +227,15 @@ def profile_rules() -> dict:
     return yaml.safe_load((Path(__file__).parent.parent / "identity" / "profile_rules.yaml").read_text())
 
 
-def build_profiles(conn: psycopg.Connection) -> dict:
+def build_profiles(conn: psycopg.Connection, full_refresh: bool = False) -> dict:
+    """Profiles of the users the build touched; `full_refresh`: all profiles replaced in one transaction."""
     rules = profile_rules()
     bad = {r for r in [rules["default"], *rules["traits"].values()]} - {"set_once", "latest", "append"}
     if bad:
         raise ValueError(f"profile_rules.yaml: unknown merge rules {sorted(bad)}")
     with conn.transaction():
+        if full_refresh:
+            conn.execute("TRUNCATE core.user_profiles")
         conn.execute("CREATE TEMP TABLE profile_rules (key text PRIMARY KEY, rule text) ON COMMIT DROP")
         with conn.cursor().copy("COPY profile_rules FROM STDIN") as cp:
             for k, r in rules["traits"].items():

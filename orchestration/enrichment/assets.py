@@ -5,6 +5,8 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset, a
 from orchestration.core import build
 from orchestration.quality import gx
 from orchestration.resources import EnrichmentResource, PostgresResource
+from orchestration.runs import lock
+from orchestration.runs.resource import CoreRunLock
 
 RAW_BATCH = AssetKey(["core", "raw_batch"])
 
@@ -12,8 +14,10 @@ RAW_BATCH = AssetKey(["core", "raw_batch"])
 @asset(key=["core", "geo_lookup"], deps=[RAW_BATCH], group_name="enrichment", kinds={"python", "postgres"},
        description="Country, region, city, time zone and coordinates per distinct IP (geoip2); private and "
                    "unknown addresses give nulls. Holds the /24 or /48 network that is all core keeps of an IP.")
-def geo_lookup(context: AssetExecutionContext, db: PostgresResource, enrichment: EnrichmentResource):
+def geo_lookup(context: AssetExecutionContext, db: PostgresResource, enrichment: EnrichmentResource,
+               run_lock: CoreRunLock):
     with db.connect() as conn:
+        lock.batch_is_full_refresh(conn, context.run_id)  # never another live run's batch
         stats = build.refresh_geo(conn, enrichment.geoip_path)
     return MaterializeResult(metadata=stats)
 
@@ -21,8 +25,9 @@ def geo_lookup(context: AssetExecutionContext, db: PostgresResource, enrichment:
 @asset(key=["core", "device_lookup"], deps=[RAW_BATCH], group_name="enrichment", kinds={"python", "postgres"},
        description="Browser, OS, device type (desktop/mobile/tablet/bot/other) and bot flag per distinct user "
                    "agent (ua-parser with ua-parser-builtins, plus bot patterns).")
-def device_lookup(context: AssetExecutionContext, db: PostgresResource):
+def device_lookup(context: AssetExecutionContext, db: PostgresResource, run_lock: CoreRunLock):
     with db.connect() as conn:
+        lock.batch_is_full_refresh(conn, context.run_id)  # never another live run's batch
         stats = build.refresh_devices(conn)
     return MaterializeResult(metadata=stats)
 

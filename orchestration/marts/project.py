@@ -22,8 +22,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 _SOURCE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 _SOURCE_DIRS = ("models", "macros", "seeds", "tests", "analyses")
 
-# The dbt of this environment, even when its bin folder is not on PATH.
-DBT_EXECUTABLE = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+# The dbt of this environment, even when its bin folder is not on PATH; run through `touchline-dbt`
+# (touchline/child.py) so that dbt dies with the run worker that started it.
+_DBT_CHILD = Path(sys.executable).with_name("touchline-dbt")
+DBT_EXECUTABLE = str(_DBT_CHILD) if _DBT_CHILD.exists() else shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="default")
 

@@ -1,0 +1,33 @@
+"""After a database restart the API reconnects at once: the first request after it is answered 200."""
+from __future__ import annotations
+
+import time
+import uuid
+
+from ingest_helpers import basic
+
+
+def track():
+    return {"type": "track", "event": "Clicked", "anonymousId": "a", "messageId": str(uuid.uuid4())}
+
+
+def _ingest_backends(conn):
+    return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = 'touchline-ingest'"
+                                       " AND datname = current_database()")]
+
+
+def test_connections_cut_by_a_restart_are_replaced_without_a_503(client, project, conn):
+    project_id, key = project
+    first = track()
+    assert client.post("/v1/track", json=first, headers=basic(key)).status_code == 200
+    before = _ingest_backends(conn)
+    assert len(before) >= 2  # the reader (key lookup) and the writer
+    # what a restart does to the API's connections: the server ends them
+    conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(%s)", (before,))
+    deadline = time.monotonic() + 5
+    while set(before) & set(_ingest_backends(conn)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.6)  # past the key cache (0.5 s in these tests): the next request reads the key again
+    answers = [client.post("/v1/track", json=m, headers=basic(key)) for m in (track(), track())]
+    assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
+    assert conn.execute("SELECT count(*) FROM raw.events WHERE project_id = %s", (project_id,)).fetchone()[0] == 3
