@@ -25,6 +25,9 @@ class IngestSettings(Settings):
     # Number of uvicorn worker processes; the per-key rate is split between them.
     api_workers: int = 1
     cors_max_age_s: int = 600
+    # Log each request (method, path, status, ms, key display prefix; never a key, query or body) to
+    # the `touchline.requests` logger: `TOUCHLINE_REQUEST_LOG=1`.
+    request_log: bool = False
 
 
 def ingest_settings(settings: Settings | None = None) -> IngestSettings:

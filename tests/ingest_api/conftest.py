@@ -2,9 +2,11 @@
 a real uvicorn server on a free port."""
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
+from typing import Iterator
 
 import pytest
 import uvicorn
@@ -45,11 +47,11 @@ def client(settings):
         yield c
 
 
-@pytest.fixture(scope="module")
-def live_server(database_url):
-    """Base URL of a real uvicorn serving the app in a thread."""
+@contextlib.contextmanager
+def serving(settings: IngestSettings) -> Iterator[str]:
+    """Base URL of a real uvicorn serving the app in a thread, stopped on exit."""
     port = free_port()
-    config = uvicorn.Config(create_app(IngestSettings(DATABASE_URL=database_url)), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                             log_level="warning", proxy_headers=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -59,6 +61,16 @@ def live_server(database_url):
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url):
+    """Base URL of a real uvicorn serving the app in a thread. A generous commit timeout: on a loaded
+    test machine the default 1 s answers 503 (by design), which is not what these tests are about."""
+    with serving(IngestSettings(DATABASE_URL=database_url, commit_timeout_s=10.0)) as url:
+        yield url
