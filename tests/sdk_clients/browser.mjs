@@ -16,10 +16,11 @@ const log = { console: [], errors: [], failed: [], responses: [] };
 const browser = await puppeteer.launch({
   executablePath,
   headless: true,
+  ignoreDefaultArgs: ["--enable-automation"],
   userDataDir: profile,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"],
+         "--disable-dev-shm-usage", "--disable-blink-features=AutomationControlled"],
 });
 let closing = false;
 async function finish(code) {
@@ -41,6 +42,14 @@ process.stdin.on("data", () => { clearTimeout(timer); finish(0); });
 process.stdin.on("end", () => { clearTimeout(timer); finish(0); });
 try {
   const page = await browser.newPage();
+  // A person's browser, not an automated "HeadlessChrome": posthog-js drops the events of what looks like
+  // a bot (user agent, its client hints' brands, navigator.webdriver).
+  const major = (await browser.version()).split("/")[1].split(".")[0];
+  await page.setUserAgent((await browser.userAgent()).replace("HeadlessChrome", "Chrome"), {
+    brands: [{ brand: "Chromium", version: major }, { brand: "Not_A Brand", version: "24" }],
+    fullVersion: (await browser.version()).split("/")[1], platform: "Linux", platformVersion: "",
+    architecture: "x86", model: "", mobile: false,
+  });
   page.on("console", (m) => log.console.push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => log.errors.push(String(e)));
   page.on("requestfailed", (r) => log.failed.push(`${r.method()} ${r.url()} ${r.failure()?.errorText}`));
