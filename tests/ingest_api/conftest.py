@@ -2,19 +2,13 @@
 a real uvicorn server on a free port."""
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
 import uuid
-from typing import Iterator
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
-from ingest_api.app import create_app
 from ingest_api.config import IngestSettings
-from ingest_helpers import free_port
+from ingest_helpers import serving
 from touchline.keys import create_key
 
 
@@ -45,27 +39,6 @@ def project(new_key) -> tuple[str, str]:
 def client(settings):
     with TestClient(create_app(settings)) as c:
         yield c
-
-
-@contextlib.contextmanager
-def serving(settings: IngestSettings) -> Iterator[str]:
-    """Base URL of a real uvicorn serving the app in a thread, stopped on exit."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", proxy_headers=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @pytest.fixture(scope="module")
