@@ -21,7 +21,8 @@ The rules, as the README states them:
   context.userAgent; `$ip` -> context.ip; `$browser_language` -> context.locale; `$timezone`;
   `$screen_width`/`$screen_height` -> context.screen; `$session_id` -> context.sessionId.
 - time: `timestamp` -> timestamp; the body's `sent_at` -> sentAt (clock skew correction as for Segment).
-- properties are kept whole (nothing PostHog sent is dropped).
+- properties: the rest of what PostHog sent; a property that became one of the fields above moves there
+  (it is not stored twice), and `token` (the write key) is dropped, as every key is.
 """
 from __future__ import annotations
 
@@ -55,11 +56,14 @@ def _anonymous(props: dict[str, Any]) -> bool:
 
 
 def to_segment(ev: Any, sent_at: str | None = None) -> Any:
-    """One PostHog event as a Segment message (non-objects are returned unchanged, to be rejected)."""
+    """One PostHog event as a Segment message (non-objects are returned unchanged, to be rejected).
+    A property that became a field of the message moves there (it is not kept twice); `token` (the
+    write key) is dropped."""
     if not isinstance(ev, dict):
         return ev
     props = ev.get("properties")
     props = dict(props) if isinstance(props, dict) else {}
+    props.pop("token", None)
     name = ev.get("event")
     kind = TYPES.get(name, "track") if isinstance(name, str) else "track"
     msg: dict[str, Any] = {"type": kind, "properties": props}
@@ -72,8 +76,10 @@ def to_segment(ev: Any, sent_at: str | None = None) -> Any:
         msg["sentAt"] = sent_at
 
     distinct = ev.get("distinct_id", props.get("distinct_id"))
-    anonymous = props.get("$anon_distinct_id") if name == "$identify" else None
-    anonymous = anonymous or props.get("$device_id")
+    props.pop("distinct_id", None)
+    anonymous = props.pop("$anon_distinct_id", None) if name == "$identify" else None
+    if anonymous is None:
+        anonymous = props.pop("$device_id", None)
     if anonymous is None and _anonymous(props):
         anonymous = distinct
     if anonymous is not None:
@@ -87,35 +93,36 @@ def to_segment(ev: Any, sent_at: str | None = None) -> Any:
             for where in (props, ev):
                 if isinstance(where.get(field), dict):
                     traits.update(where[field])
+            props.pop(field, None)
         msg["traits"] = traits
     elif kind == "alias":
-        msg["previousId"] = props.get("alias")
+        msg["previousId"] = props.pop("alias", None)
         msg["userId"] = distinct
     elif kind == "group":
-        msg["groupId"] = props.get("$group_key")
-        msg["traits"] = props.get("$group_set") if isinstance(props.get("$group_set"), dict) else {}
+        msg["groupId"] = props.pop("$group_key", None)
+        group_set = props.pop("$group_set", None)
+        msg["traits"] = group_set if isinstance(group_set, dict) else {}
 
     context: dict[str, Any] = {}
-    page = {dst: props[src] for src, dst in _PAGE.items() if isinstance(props.get(src), str)}
-    referrer = props.get("$referrer")
-    if isinstance(referrer, str) and referrer != "$direct":
-        page["referrer"] = referrer
+    page = {dst: props.pop(src) for src, dst in _PAGE.items() if isinstance(props.get(src), str)}
+    if isinstance(props.get("$referrer"), str) and props["$referrer"] != "$direct":
+        page["referrer"] = props.pop("$referrer")
     if isinstance(page.get("url"), str):
         query = urlsplit(page["url"]).query
         if query:
             page["search"] = "?" + query
     if page:
         context["page"] = page
-    campaign = {dst: props[src] for src, dst in _CAMPAIGN.items() if props.get(src) is not None}
+    campaign = {dst: props.pop(src) for src, dst in _CAMPAIGN.items() if props.get(src) is not None}
     if campaign:
         context["campaign"] = campaign
     if props.get("$lib") is not None:
-        context["library"] = {"name": props["$lib"], "version": props.get("$lib_version")}
+        context["library"] = {"name": props.pop("$lib"), "version": props.pop("$lib_version", None)}
     for src, dst in (("$raw_user_agent", "userAgent"), ("$ip", "ip"), ("$browser_language", "locale"),
                      ("$timezone", "timezone"), ("$session_id", "sessionId")):
         if props.get(src) is not None:
-            context[dst] = props[src]
+            context[dst] = props.pop(src)
     if props.get("$screen_width") is not None:
-        context["screen"] = {"width": props["$screen_width"], "height": props.get("$screen_height")}
+        context["screen"] = {"width": props.pop("$screen_width"), "height": props.pop("$screen_height", None)}
     msg["context"] = context
     return msg

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from ingest_api.app import create_app
 from ingest_api.config import IngestSettings
 from ingest_helpers import serving
 from touchline.keys import create_key

@@ -4,6 +4,7 @@ the host settings their self-hosting docs give: page, identify, track, group and
 one) each land exactly once in raw.events, on the raw contract of Segment messages."""
 from __future__ import annotations
 
+import json
 import uuid
 from urllib.parse import urlencode
 
@@ -35,6 +36,7 @@ def _deliver(site, live_server, project, conn, sdk: str, wanted: list[str]) -> t
         log = page.close()
     rows = raw_rows(conn, project_id)
     assert landed, f"{sdk}: wanted {wanted}, raw.events has {[r['type'] for r in rows]}\nbrowser: {log}"
+    assert not any(key in json.dumps(r["payload"]) for r in rows)  # the write key is never stored
     return run, rows, log
 
 

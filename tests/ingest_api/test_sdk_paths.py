@@ -236,7 +236,9 @@ def test_posthog_mapping():
         "properties": {"distinct_id": anon, "$device_id": anon, "$is_identified": False, "$lib": "web",
                        "$lib_version": "1.449.2", "$current_url": "https://shop.example/p?utm_source=news&x=1",
                        "$pathname": "/p", "$referrer": "$direct", "title": "P", "utm_source": "news",
-                       "$raw_user_agent": "Mozilla/5.0", "$screen_width": 800, "$screen_height": 600}}, "2026-11-20T10:00:01Z")
+                       "$raw_user_agent": "Mozilla/5.0", "$screen_width": 800, "$screen_height": 600,
+                       "token": "sk_live_secret", "$feature": "kept"}}, "2026-11-20T10:00:01Z")
+    assert page["properties"] == {"$is_identified": False, "$feature": "kept", "$referrer": "$direct"}  # no key, nothing twice
     assert page["type"] == "page" and page["messageId"] == "u1" and page["anonymousId"] == anon and "userId" not in page
     assert page["sentAt"] == "2026-11-20T10:00:01Z" and page["timestamp"] == "2026-11-20T10:00:00Z"
     assert page["context"]["page"] == {"url": "https://shop.example/p?utm_source=news&x=1", "path": "/p", "title": "P",

@@ -4,6 +4,7 @@ each event lands exactly once in raw.events, on the raw contract of Segment mess
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 
 import pytest
@@ -48,6 +49,7 @@ def test_node_sdk(live_server, project, conn, sdk, kinds, library):
     output = run_node("node_sdks.mjs", sdk, live_server, key, run)
     assert wait_for(has_types(conn, project_id, kinds), timeout=15), output
     rows = raw_rows(conn, project_id)
+    assert not any(key in json.dumps(r["payload"]) for r in rows)  # the write key is never stored
     if sdk == "posthog":  # getFeatureFlag reports its use as an event of its own
         assert [r["type"] for r in rows if r["event"] == "$feature_flag_called"] == ["track"]
         rows = [r for r in rows if r["event"] != "$feature_flag_called"]
