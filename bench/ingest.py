@@ -190,26 +190,8 @@ class Run:
             self.errors[status] = self.errors.get(status, 0) + 1
 
     async def batches(self, seconds: float, concurrency: int, size: int) -> tuple[int, float]:
-        conns = await self.connections(concurrency)
-        stop = time.perf_counter() + seconds
-        sent = 0
-
-        async def loop(conn: Conn) -> None:
-            nonlocal sent
-            while time.perf_counter() < stop:
-                ids = self.next_ids("b", size)
-                body = orjson.dumps({"batch": [event(m, self.counter + i) for i, m in enumerate(ids)]})
-                status, _ = await conn.post(b"/v1/batch", body)
-                self._result(status, ids)
-                if 200 <= status < 300:
-                    sent += size
-
-        start = time.perf_counter()
-        await asyncio.gather(*(loop(c) for c in conns))
-        elapsed = time.perf_counter() - start
-        for c in conns:
-            c.close()
-        return sent, elapsed
+        return await self.through(seconds, concurrency, size, "b", b"/v1/batch", None, lambda ids, n: orjson.dumps(
+            {"batch": [event(m, n + i) for i, m in enumerate(ids)]}))
 
     async def through(self, seconds: float, concurrency: int, size: int, prefix: str, path: bytes,
                       headers: bytes, body) -> tuple[int, float]:
@@ -443,7 +425,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--keep", action="store_true", help="keep the bench project's rows")
     parser.add_argument("--path-duration", type=float, default=20, help="seconds per SDK path (phase 6)")
-    parser.add_argument("--path-rounds", type=int, default=4, help="rounds the SDK paths take turns in")
+    parser.add_argument("--path-rounds", type=int, default=10, help="rounds the SDK paths take turns in")
     parser.add_argument("--paths-only", action="store_true", help="only phase 6: the SDK paths against /v1/batch")
     args = parser.parse_args()
     if (args.duration > 3600 or args.single_duration > 600 or args.rate_duration > 600 or args.rate > 20000

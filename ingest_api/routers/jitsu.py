@@ -11,19 +11,14 @@ from ingest_api.deps import CallerDep
 from ingest_api.events import TYPES
 from ingest_api.routers import json_response
 from ingest_api.schemas import ERRORS, SECURITY, SEGMENT_MESSAGE, request_body
-from ingest_api.service import ingest, refuse_body
+from ingest_api.service import ingest_message
 
 router = APIRouter(prefix="/api/s", tags=["jitsu"], responses=ERRORS)
 
 
 def _endpoint(kind: str):
     async def endpoint(caller: CallerDep) -> Response:
-        body = caller.body
-        if body.error is not None:
-            raise await refuse_body(caller, body.error.reason, str(body.error))
-        if not isinstance(body.data, dict):
-            raise await refuse_body(caller, "no_events", "the body must be a JSON object")
-        outcome = await ingest(caller, [body.data], forced_type=kind)
+        outcome = await ingest_message(caller, kind)
         answer = {"ok": True}
         if outcome.rejected:
             answer["rejected"] = outcome.rejected_answer()

@@ -16,7 +16,7 @@ from ingest_api.deps import CallerDep, authenticate_key, base_url
 from ingest_api.events import TYPES
 from ingest_api.routers import json_response
 from ingest_api.schemas import ERRORS, SECURITY, SEGMENT_BATCH, SEGMENT_MESSAGE, SegmentAnswer, request_body
-from ingest_api.service import Outcome, ingest, refuse_body
+from ingest_api.service import Outcome, ingest, ingest_message, refuse_body
 
 router = APIRouter(prefix="/v1", tags=["segment"], responses=ERRORS)
 
@@ -53,12 +53,7 @@ for _path in ("/batch", "/b", "/import"):
 
 def _single(kind: str):
     async def endpoint(caller: CallerDep) -> Response:
-        body = caller.body
-        if body.error is not None:
-            raise await refuse_body(caller, body.error.reason, str(body.error))
-        if not isinstance(body.data, dict):
-            raise await refuse_body(caller, "no_events", "the body must be a JSON object")
-        return _answer(await ingest(caller, [body.data], forced_type=kind))
+        return _answer(await ingest_message(caller, kind))
 
     endpoint.__name__ = kind
     endpoint.__doc__ = f"One `{kind}` message (the type is set from the path)."
