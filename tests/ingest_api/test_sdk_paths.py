@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import base64
 import gzip
+import os
 import uuid
 from urllib.parse import quote
 
 import orjson
+import psycopg
 import pytest
+from fastapi.testclient import TestClient
 
 from ingest_api import posthog
+from ingest_api.app import create_app
 from ingest_api.auth import key_in_body, normalize_key
+from ingest_api.config import IngestSettings
+from touchline import db
+from touchline.keys import create_key
 
 from ingest_helpers import basic
 
@@ -266,3 +273,18 @@ def test_posthog_mapping():
     assert (person["type"], person["userId"], person["traits"]) == ("identify", "u-1", {"email": "a@b.c"})
     assert posthog.events_of({"api_key": "k", "batch": [1, 2], "sent_at": "t"}) == ([1, 2], "t")
     assert posthog.events_of({"nothing": 1}) is None
+
+
+def test_preflight_is_refused_when_no_project_allows_the_origin(database_url):
+    """Here every other test project allows any origin (the default), so this needs a database of its own."""
+    from tests.db_helpers import migrated_database
+
+    with migrated_database(db.server_url(), f"touchline_test_cors_{os.getpid()}") as url:
+        with psycopg.connect(url, autocommit=True) as conn:
+            create_key(conn, "shop")
+            conn.execute("UPDATE ops.projects SET allowed_origins = '{https://shop.example}'")
+        with TestClient(create_app(IngestSettings(DATABASE_URL=url))) as client:
+            ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-write-key"}
+            assert client.options("/api/s/track", headers={**ask, "Origin": "https://shop.example"}).status_code == 204
+            bad = client.options("/api/s/track", headers={**ask, "Origin": "https://evil.example"})
+            assert bad.status_code == 403 and "access-control-allow-origin" not in bad.headers
