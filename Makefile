@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+SDK_CLIENTS := tests/sdk_clients
+NPM_STAMP := $(SDK_CLIENTS)/node_modules/.installed-stamp
 EVENTS ?= 50000
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export DO_NOT_TRACK := 1
@@ -18,7 +20,15 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]' --config-settings editable_mode=compat
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install touchline with its test tools
+# The real SDK packages the tests drive, at the versions package-lock.json pins; skipped with a note
+# without npm. `npm install` rather than `npm ci`: npm 11's ci refuses this lock (it lacks the optional
+# platform builds of msgpackr-extract, a dependency of rudder-sdk-node's queue), install keeps it as is.
+$(NPM_STAMP): $(SDK_CLIENTS)/package.json $(SDK_CLIENTS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd $(SDK_CLIENTS) && npm install --no-audit --no-fund --loglevel=error && touch node_modules/.installed-stamp; \
+	else echo "npm not found: the SDK tests will be skipped (install Node.js 20 and npm)"; fi
+
+install: $(STAMP) $(NPM_STAMP) ## create .venv and install touchline with its test tools (and the SDKs the tests drive)
 
 demo: install ## embedded PostgreSQL, ingest API, EVENTS synthetic events over HTTP, the whole pipeline, a summary
 	@$(BIN)/touchline demo --events $(EVENTS)

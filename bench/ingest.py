@@ -11,7 +11,13 @@ asyncio (pure Python; httpx costs more CPU than the server on a 2-core box). Pha
 3. batches of 100 events from `--concurrency` clients for `--duration` seconds -> events/s;
 4. zero loss: every messageId answered 2xx is in raw.events exactly once;
 5. the batch phase's events loaded again with one plain COPY into a table shaped like a partition
-   of raw.events -> events/s, and the ratio API / COPY.
+   of raw.events -> events/s, and the ratio API / COPY;
+6. the SDK paths (issue 9): the same events, `--path-duration` seconds each, through the batch paths
+   (`/v1/batch` the baseline, `/v1/b` text/plain with the key in the body,
+   `/v1/import`, RudderStack's beacon, PostHog's `/batch/` and gzipped `/e/`) -> events/s and the ratio
+   to `/v1/batch` of the same run; and single events through `/v1/track` (baseline), `/v1/t` and Jitsu's
+   `/api/s/track` -> requests/s and the ratio; the paths take turns in `--path-rounds` rounds so that
+   the machine's drift falls on all alike. `--paths-only` runs just this phase.
 
 Everything is bounded in time and count; the project's rows are deleted at the end (`--keep` keeps them).
 The per-key rate limit is lifted for the server under test. Other work on the machine (and in the
@@ -23,6 +29,7 @@ import argparse
 import asyncio
 import base64
 import gc
+import gzip
 import os
 import signal
 import socket
@@ -61,12 +68,14 @@ class Conn:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self
 
-    async def post(self, path: bytes, body: bytes) -> tuple[int, bytes]:
+    async def post(self, path: bytes, body: bytes, headers: bytes | None = None) -> tuple[int, bytes]:
+        """POST `body`; `headers` (complete header lines) replace the default Basic auth and JSON type."""
         assert self.reader is not None and self.writer is not None
+        if headers is None:
+            headers = b"Authorization: " + self.auth + b"\r\nContent-Type: application/json\r\n"
         self.writer.write(
-            b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + self.auth
-            + b"\r\nContent-Type: application/json\r\nUser-Agent: touchline-bench\r\nContent-Length: "
-            + str(len(body)).encode() + b"\r\n\r\n" + body
+            b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers
+            + b"User-Agent: touchline-bench\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
         )
         status_line = await self.reader.readline()
         if not status_line:
@@ -108,6 +117,55 @@ def event(message_id: str, n: int) -> dict:
     }
 
 
+def posthog_event(message_id: str, n: int) -> dict:
+    """The same event as `event`, the way PostHog's SDKs send it."""
+    seg = event(message_id, n)
+    page = seg["context"]["page"]
+    return {
+        "event": seg["event"], "uuid": message_id, "distinct_id": seg["userId"] or seg["anonymousId"],
+        "timestamp": seg["timestamp"],
+        "properties": {**seg["properties"], "$device_id": seg["anonymousId"], "$current_url": page["url"],
+                       "$pathname": page["path"], "$referrer": page["referrer"], "title": page["title"],
+                       "utm_source": "news", "utm_medium": "email", "utm_campaign": "spring",
+                       "$raw_user_agent": UA, "$browser_language": "de-DE", "$timezone": "Europe/Berlin",
+                       "$lib": "web", "$lib_version": "1.449.2"},
+    }
+
+
+TEXT = b"Content-Type: text/plain\r\n"
+
+
+def batch_paths(key: str, auth: bytes) -> tuple[list, list]:
+    """(label, path, headers, (ids, n) -> body) of the batch paths and of the single-event paths; the
+    first of each is the baseline. Bodies are spliced from pre-serialised events (50 variants), so the
+    client, which shares the machine with the server, spends as little as it can on any path."""
+    basic = b"Authorization: " + auth + b"\r\nContent-Type: application/json\r\n"
+    jitsu = f"X-Write-Key: {key[:12]}:{key[12:]}\r\nContent-Type: application/json\r\n".encode()
+    segment = [orjson.dumps(event("@@ID@@", n)) for n in range(50)]
+    posthog = [orjson.dumps(posthog_event("@@ID@@", n)) for n in range(50)]
+    key_json = orjson.dumps(key)
+
+    def join(templates, ids, n) -> bytes:
+        return b",".join(templates[(n + i) % 50].replace(b"@@ID@@", m.encode()) for i, m in enumerate(ids))
+
+    seg_batch = lambda ids, n: b'{"batch":[' + join(segment, ids, n) + b"]}"  # noqa: E731
+    ph_batch = lambda ids, n: b'{"api_key":' + key_json + b',"batch":[' + join(posthog, ids, n) + b"]}"  # noqa: E731
+    return [
+        ("/v1/batch", b"/v1/batch", basic, seg_batch),
+        ("/v1/b (text/plain, key in body)", b"/v1/b", TEXT,
+         lambda ids, n: b'{"writeKey":' + key_json + b',"batch":[' + join(segment, ids, n) + b"]}"),
+        ("/v1/import", b"/v1/import", basic, seg_batch),
+        ("/beacon/v1/batch?writeKey=", f"/beacon/v1/batch?writeKey={key}".encode(), TEXT, seg_batch),
+        ("PostHog /batch/", b"/batch/", b"Content-Type: application/json\r\n", ph_batch),
+        ("PostHog /e/ gzip-js", b"/e/?compression=gzip-js", TEXT, lambda ids, n: gzip.compress(ph_batch(ids, n), 1)),
+    ], [
+        ("/v1/track", b"/v1/track", basic, lambda ids, n: join(segment, ids, n)),
+        ("/v1/t (text/plain, key in body)", b"/v1/t", TEXT,
+         lambda ids, n: join(segment, ids, n)[:-1] + b',"writeKey":' + key_json + b"}"),
+        ("Jitsu /api/s/track", b"/api/s/track", jitsu, lambda ids, n: join(segment, ids, n)),
+    ]
+
+
 class Run:
     def __init__(self, port: int, key: str, tag: str) -> None:
         self.port = port
@@ -132,6 +190,12 @@ class Run:
             self.errors[status] = self.errors.get(status, 0) + 1
 
     async def batches(self, seconds: float, concurrency: int, size: int) -> tuple[int, float]:
+        return await self.through(seconds, concurrency, size, "b", b"/v1/batch", None, lambda ids, n: orjson.dumps(
+            {"batch": [event(m, n + i) for i, m in enumerate(ids)]}))
+
+    async def through(self, seconds: float, concurrency: int, size: int, prefix: str, path: bytes,
+                      headers: bytes, body) -> tuple[int, float]:
+        """`size` events per request through one path for `seconds` -> (events acknowledged, seconds)."""
         conns = await self.connections(concurrency)
         stop = time.perf_counter() + seconds
         sent = 0
@@ -139,9 +203,8 @@ class Run:
         async def loop(conn: Conn) -> None:
             nonlocal sent
             while time.perf_counter() < stop:
-                ids = self.next_ids("b", size)
-                body = orjson.dumps({"batch": [event(m, self.counter + i) for i, m in enumerate(ids)]})
-                status, _ = await conn.post(b"/v1/batch", body)
+                ids = self.next_ids(prefix, size)
+                status, _ = await conn.post(path, body(ids, self.counter), headers)
                 self._result(status, ids)
                 if 200 <= status < 300:
                     sent += size
@@ -300,6 +363,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def run_paths(run: Run, args, key: str) -> list[tuple[str, float, float]]:
+    """Phase 6: (label, rate, ratio to the baseline of its kind) for every SDK path. The paths take
+    turns in `--path-rounds` rounds, so the drift of the machine (checkpoints, autovacuum, other work)
+    falls on all of them alike."""
+    batch, single = batch_paths(key, run.auth)
+    results = []
+    for kind, paths, size, concurrency in (("events/s", batch, args.batch_size, args.concurrency),
+                                           ("requests/s", single, 1, args.single_concurrency)):
+        totals = {label: [0, 0.0] for label, *_ in paths}
+        for _ in range(args.path_rounds):
+            for label, path, headers, body in paths:
+                sent, elapsed = await run.through(args.path_duration / args.path_rounds, concurrency, size, "p",
+                                                  path, headers, body)
+                totals[label][0] += sent
+                totals[label][1] += elapsed
+        base = totals[paths[0][0]][0] / totals[paths[0][0]][1]
+        for label, (sent, elapsed) in totals.items():
+            print(f"  {label:34s} {sent / elapsed:10,.0f} {kind}", flush=True)
+            results.append((f"{label} ({kind})", sent / elapsed, sent / elapsed / base))
+    return results
+
+
 async def run_load(args, port: int, key: str, tag: str) -> tuple[Run, dict]:
     run = Run(port, key, tag)
     out: dict = {}
@@ -308,6 +393,9 @@ async def run_load(args, port: int, key: str, tag: str) -> tuple[Run, dict]:
     await run.singles(1, args.single_concurrency)
     run.acked.clear()
     run.errors.clear()
+    if args.paths_only:
+        out["paths"] = await run_paths(run, args, key)
+        return run, out
 
     # The latency phase first: after a bulk phase PostgreSQL checkpoints and autovacuums for a while,
     # which is another scenario than "1,000 requests/s".
@@ -320,6 +408,7 @@ async def run_load(args, port: int, key: str, tag: str) -> tuple[Run, dict]:
     sent, elapsed = await run.batches(args.duration, args.concurrency, args.batch_size)
     out["batch"] = (sent, elapsed)
     print(f"  batches:  {sent:,} events in {elapsed:.1f} s = {sent / elapsed:,.0f} events/s", flush=True)
+    out["paths"] = await run_paths(run, args, key)
     return run, out
 
 
@@ -335,8 +424,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--keep", action="store_true", help="keep the bench project's rows")
+    parser.add_argument("--path-duration", type=float, default=20, help="seconds per SDK path (phase 6)")
+    parser.add_argument("--path-rounds", type=int, default=10, help="rounds the SDK paths take turns in")
+    parser.add_argument("--paths-only", action="store_true", help="only phase 6: the SDK paths against /v1/batch")
     args = parser.parse_args()
-    if args.duration > 3600 or args.single_duration > 600 or args.rate_duration > 600 or args.rate > 20000:
+    if (args.duration > 3600 or args.single_duration > 600 or args.rate_duration > 600 or args.rate > 20000
+            or args.path_duration > 600):
         raise SystemExit("bounded on purpose: duration <= 3600 s, others <= 600 s, rate <= 20000/s")
 
     url = bench_database(args.database_url)
@@ -370,6 +463,19 @@ def main() -> None:
             os.killpg(server.pid, signal.SIGKILL)
 
     missing, doubled, stored = zero_loss(url, project_id, run.acked)
+    loss = (f"zero loss: {len(run.acked):,} acknowledged, {missing} missing, {doubled} stored twice, "
+            f"{stored:,} rows stored -> {'OK' if not missing and not doubled else 'FAILED'}")
+    print()
+    print(f"SDK paths, {args.path_duration:.0f} s each (ratio to /v1/batch, or to /v1/track for single events, "
+          f"of this run; target >= 0.90):")
+    for label, rate, ratio in out["paths"]:
+        print(f"  {label:48s} {rate:10,.0f}   ratio {ratio:.2f}")
+    print(f"errors (non-2xx answers): {run.errors or 'none'}")
+    if args.paths_only:
+        if not args.keep:
+            cleanup(url, project_id)
+        print(loss)
+        return
     copy_rows, copy_s = plain_copy(url, project_id, tag)
     if not args.keep:
         cleanup(url, project_id)
@@ -388,9 +494,7 @@ def main() -> None:
     print(f"fixed {args.rate:,.0f} requests/s for {rate_s:.0f} s: achieved {len(latencies) / rate_s:,.0f}/s, "
           f"p50 {percentile(ms, 0.50):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms, "
           f"worst 1-s window p99 {worst:.1f} ms  (target p99 <= 50 ms)")
-    print(f"errors (non-2xx answers): {run.errors or 'none'}")
-    print(f"zero loss: {len(run.acked):,} acknowledged, {missing} missing, {doubled} stored twice, "
-          f"{stored:,} rows stored -> {'OK' if not missing and not doubled else 'FAILED'}")
+    print(loss)
     print(f"plain COPY of the same {copy_rows:,} events: {copy_s:.2f} s = {copy_rate:,.0f} events/s; "
           f"API / COPY = {api_rate / copy_rate:.2f}  (target >= 0.25)")
 

@@ -2,13 +2,20 @@
 
 Run it with `touchline api` (`ingest_api.server.serve`); the app is `ingest_api.app:create_app`.
 
-Endpoints: Segment's `POST /v1/batch|track|page|screen|identify|alias|group`, the native
-`POST /api/v1/events`, `GET /api/v1/health`, `GET /api/v1/validate`, OpenAPI at `/openapi.json`.
+Endpoints: Segment's `POST /v1/batch|track|page|screen|identify|alias|group`, analytics.js 2.0's
+`/v1/t|p|i|a|g|s|b|m` and settings `GET /v1/projects/{key}/settings`, analytics-java's `/v1/import`,
+RudderStack's `GET /sourceConfig/` and `/beacon/v1/batch`, Jitsu's `/api/s/{type}` and
+`/api/s/s2s/{type}`, PostHog's `/e/`, `/i/v0/e/`, `/capture/`, `/batch/`, `/flags/`, `/decide/`,
+`/array/{token}/config(.js)`; the native `POST /api/v1/events`, `GET /api/v1/health`,
+`GET /api/v1/validate`, OpenAPI at `/openapi.json`.
 
 Modules:
     app        create_app(settings): routers, CORS, error answers, lifespan (connections, writer)
     server     serve(host, port, workers): migrate, then uvicorn
-    routers/   segment.py, native.py, meta.py: one router per resource
+    routers/   segment.py, rudderstack.py, jitsu.py, posthog.py, native.py, meta.py: one router per
+               SDK family / resource, each with the configuration its SDK fetches at start
+    posthog    PostHog events onto the Segment message contract (the mapping rules)
+    request_log  one line per request at TOUCHLINE_REQUEST_LOG=1, never a key
     deps       the typed dependencies (RuntimeDep, CallerDep): body limits, keys, rate, capture
     events     bytes -> rows: parsing, per-event validation and rejection reasons, capture
     writer     group commit into raw.events / raw.event_keys / raw.rejected_events
@@ -47,8 +54,9 @@ between worker processes); keys are cached `key_cache_ttl_s` (10 s, so a revocat
 within 10 s) and `last_used_at` is written every `last_used_interval_s` (60 s); X-Forwarded-For is
 read only when the peer is in `trusted_proxies` (walking right to left past trusted proxies);
 allowed origins are per project (`ops.projects.allowed_origins`, `*` for any; empty means no browser
-use); preflights are answered for origins some project allows, the request itself is then checked
-against the key's project (403). Bodies may be `text/plain` and gzip/deflate-compressed; the
-500 KB limit applies after decompression. A 413 or 401 body is not stored; a body that is not JSON
+use); preflights are answered for origins some project allows, with every header they ask for, the request
+itself is then checked against the key's project (403). Bodies may be `text/plain`, gzip/deflate
+(header, PostHog's `?compression=gzip-js`, or the gzip magic bytes) or PostHog's base64 form; the
+500 KB limit applies after decoding, and an undecodable body is quarantined as `bad_encoding`. A 413 or 401 body is not stored; a body that is not JSON
 (400) is quarantined with reason `malformed_json` when its key is good.
 """

@@ -26,7 +26,8 @@ from ingest_api.cors import ProjectCORSMiddleware
 from ingest_api.database import Database, DatabaseUnavailable
 from ingest_api.deps import Runtime
 from ingest_api.events import Limits
-from ingest_api.routers import json_response, meta, native, segment, tracker
+from ingest_api.request_log import RequestLogMiddleware, enable as enable_request_log
+from ingest_api.routers import jitsu, json_response, meta, native, posthog, rudderstack, segment, tracker
 from ingest_api.schemas import SECURITY_SCHEMES
 from ingest_api.writer import GroupWriter
 from touchline.db import data_url, libpq_url
@@ -107,8 +108,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(segment.router)
     app.include_router(native.router)
     app.include_router(meta.router)
+    app.include_router(rudderstack.router)
+    app.include_router(jitsu.router)
+    app.include_router(posthog.router)
     app.include_router(tracker.router)
     app.add_middleware(ProjectCORSMiddleware, max_age=app.state.settings.cors_max_age_s)
+    if app.state.settings.request_log:  # outermost: it sees the status CORS and errors answer
+        enable_request_log()
+        app.add_middleware(RequestLogMiddleware)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
 

@@ -1,7 +1,8 @@
 """Write keys, rate limits and allowed origins, all answered from memory on the hot path.
 
 - `key_from_headers`: Basic (key as user name, what Segment and RudderStack SDKs send), Bearer, or
-  `X-Write-Key`; the body's `writeKey` (Segment's browser library) is the fallback.
+  `X-Write-Key` (Jitsu's `key:secret` form too, see `normalize_key`); then a `writeKey` query parameter
+  (RudderStack's beacon), then `key_in_body` (Segment's browser library, PostHog's token).
 - `KeyStore`: key hash -> project, cached `key_cache_ttl_s` (unknown keys too, so a flood of bad keys
   does not reach the database); concurrent misses share one lookup. Use is recorded in memory and
   written to `ops.api_keys.last_used_at` every `last_used_interval_s`, not per request.
@@ -55,14 +56,44 @@ def key_from_headers(headers: Headers) -> str | None:
                 return ""
             return user.strip()
         if scheme == "bearer":
-            return value.strip()
+            return normalize_key(value)
         return ""
     key = headers.get("x-write-key")
-    return key.strip() if key is not None else None
+    return normalize_key(key) if key is not None else None
 
 
 def well_formed(key: str) -> bool:
     return bool(KEY_RE.match(key))
+
+
+def normalize_key(key: str) -> str:
+    """Jitsu's SDKs insist on a `key:secret` write key: `sk_live_AbCd:<the other 28 characters>` (the key
+    cut after its display prefix) is the key; otherwise the part before the colon is (`<key>:anything`)."""
+    key = key.strip()
+    if ":" not in key:
+        return key
+    head, _, tail = key.partition(":")
+    return head + tail if well_formed(head + tail) else head.strip()
+
+
+def key_in_body(data: object) -> str | None:
+    """The key a body carries: `writeKey` (Segment's browser library, RudderStack), `api_key` or `token`
+    (PostHog's server SDKs), or `properties.token` of the (first) event (posthog-js)."""
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if not isinstance(data, dict):
+        return None
+    for name in ("writeKey", "api_key", "token"):
+        value = data.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    props = data.get("properties")
+    if isinstance(props, dict) and isinstance(props.get("token"), str) and props["token"].strip():
+        return props["token"].strip()
+    batch = data.get("batch")
+    if isinstance(batch, list) and batch and isinstance(batch[0], dict) and "batch" not in batch[0]:
+        return key_in_body(batch[0])
+    return None
 
 
 class KeyStore:

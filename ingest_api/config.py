@@ -32,6 +32,9 @@ class IngestSettings(Settings):
     body_timeout_s: float = 30.0
     keepalive_timeout_s: int = 5
     max_connections: int = 2000
+    # Log each request (method, path, status, ms, key display prefix; never a key, query or body) to
+    # the `touchline.requests` logger: `TOUCHLINE_REQUEST_LOG=1`.
+    request_log: bool = False
 
 
 def ingest_settings(settings: Settings | None = None) -> IngestSettings:

@@ -13,11 +13,14 @@ from typing import Annotated, Any, Callable
 
 from fastapi import Depends, HTTPException, Request
 
-from ingest_api.auth import KeyInfo, KeyStore, OriginCache, RateLimiter, key_from_headers, well_formed
+from ingest_api.auth import (
+    KeyInfo, KeyStore, OriginCache, RateLimiter, key_from_headers, key_in_body, normalize_key, well_formed,
+)
 from ingest_api.config import IngestSettings
 from ingest_api.database import Database
 from ingest_api.events import BadBody, BodyTooLarge, Capture, Limits, decode_body, parse_json
 from ingest_api.writer import GroupWriter
+from touchline.keys import PREFIX_LEN
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -50,8 +53,8 @@ class Body:
 
     @property
     def write_key(self) -> str | None:
-        key = self.data.get("writeKey") if isinstance(self.data, dict) else None
-        return key.strip() if isinstance(key, str) else None
+        key = key_in_body(self.data)
+        return normalize_key(key) if key is not None else None
 
 
 async def read_body(request: Request, rt: Runtime) -> Body:
@@ -71,7 +74,8 @@ async def read_body(request: Request, rt: Runtime) -> Body:
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
-        data = parse_json(decode_body(raw, request.headers.get("content-encoding"), limit))
+        data = parse_json(decode_body(raw, request.headers.get("content-encoding"), limit,
+                                      request.query_params.get("compression"), request.headers.get("content-type")))
     except BodyTooLarge:
         raise HTTPException(413, f"body larger than {limit} bytes once decompressed") from None
     except BadBody as exc:
@@ -130,20 +134,25 @@ async def authenticate(request: Request) -> Caller:
     rt: Runtime = request.app.state.runtime
     received_at = rt.clock()
     key = key_from_headers(request.headers)
-    info = await _admit(request, rt, key) if key is not None else None
+    if key is None:
+        query_key = request.query_params.get("writeKey") or request.query_params.get("token")
+        key = normalize_key(query_key) if query_key is not None else None
+    info = await check_key(request, rt, key) if key is not None else None
     body = await read_body(request, rt)
     if info is None:
-        info = await _admit(request, rt, body.write_key)
+        info = await check_key(request, rt, body.write_key)
     capture = Capture(info.project_id, info.key_prefix, received_at,
                       client_ip(request, rt.trusted_proxies), request.headers.get("user-agent"))
     return Caller(info, capture, body, rt)
 
 
-async def _admit(request: Request, rt: Runtime, key: str | None) -> KeyInfo:
+async def check_key(request: Request, rt: Runtime, key: str | None) -> KeyInfo:
+    """The key's row, or the 401 / 403 / 429 to answer. The request log sees the key's display prefix."""
     if not key:
         raise _unauthorized("missing write key" if key is None else "malformed write key")
     if not well_formed(key):
         raise _unauthorized("malformed write key")
+    request.state.key_prefix = key[:PREFIX_LEN]
     info = await rt.keys.resolve(key)
     if info is None:
         raise _unauthorized("unknown write key")
@@ -160,3 +169,15 @@ async def _admit(request: Request, rt: Runtime, key: str | None) -> KeyInfo:
 
 
 CallerDep = Annotated[Caller, Depends(authenticate)]
+
+
+async def authenticate_key(request: Request, key: str | None) -> KeyInfo:
+    """For the configuration SDKs fetch at start, whose key is in the path or the query: the key's
+    row, or 401 / 403 / 429 as for events."""
+    return await check_key(request, request.app.state.runtime, normalize_key(key) if key else key)
+
+
+def base_url(request: Request) -> str:
+    """This API's own URL as the client reached it (`http://host:port`), for answers that point an
+    SDK back here."""
+    return str(request.base_url).rstrip("/")

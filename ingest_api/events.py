@@ -6,6 +6,8 @@ is detected by a cheap byte test first and only then handled by a slower exact p
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import gzip
 import hashlib
 import ipaddress
@@ -47,6 +49,7 @@ REASONS = {
     "invalid_message_id": f"messageId must be a string or number of at most {MAX_MESSAGE_ID} characters",
     "invalid_context": "context must be an object",
     "database_rejected": "the database refused the event",
+    "bad_encoding": "the body's compression or base64 encoding cannot be undone",
 }
 
 
@@ -169,19 +172,55 @@ def _no_constants(text: str) -> Any:
     raise ValueError(f"{text} is not valid JSON")
 
 
-def decode_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
-    """Undo `Content-Encoding: gzip|deflate` within `limit` bytes (BodyTooLarge beyond)."""
+def decode_body(raw: bytes, content_encoding: str | None, limit: int, compression: str | None = None,
+                content_type: str | None = None) -> bytes:
+    """Undo how an SDK packed its body, within `limit` bytes (BodyTooLarge beyond):
+    `Content-Encoding: gzip|deflate` (server SDKs); PostHog's `?compression=gzip-js` (gzip without a
+    header; a gzip body is recognised by its magic bytes whatever the headers say) and `?compression=base64` or a form body `data=<base64>` (posthog-js beacons). BadBody
+    with reason `bad_encoding` when it cannot be undone."""
     encoding = (content_encoding or "identity").strip().lower()
-    if encoding in ("", "identity"):
-        return raw
-    if encoding not in ("gzip", "deflate", "x-gzip"):
-        raise BadBody("malformed_json", f"unsupported Content-Encoding {encoding!r}")
+    if encoding not in ("", "identity"):
+        if encoding not in ("gzip", "deflate", "x-gzip"):
+            raise BadBody("bad_encoding", f"unsupported Content-Encoding {encoding!r}")
+        raw = _inflate(raw, encoding, limit)
+    compression = (compression or "").strip().lower()
+    if compression in ("gzip", "gzip-js") or (raw[:2] == _GZIP_MAGIC and compression in ("", "none")):
+        raw = _inflate(raw, "gzip", limit)
+    elif compression == "base64" or (content_type or "").lower().startswith("application/x-www-form-urlencoded"):
+        raw = _form_base64(raw, limit)
+    elif compression not in ("", "none"):
+        raise BadBody("bad_encoding", f"unsupported compression {compression!r}")
+    return raw
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _inflate(raw: bytes, encoding: str, limit: int) -> bytes:
     inflater = zlib.decompressobj(wbits=47 if encoding != "deflate" else 15)
     try:
         out = inflater.decompress(raw, limit + 1)
     except (zlib.error, gzip.BadGzipFile) as exc:
-        raise BadBody("malformed_json", f"body is not valid {encoding}: {exc}") from None
+        raise BadBody("bad_encoding", f"body is not valid {encoding}: {exc}") from None
     if len(out) > limit or inflater.unconsumed_tail:
+        raise BodyTooLarge()
+    return out
+
+
+def _form_base64(raw: bytes, limit: int) -> bytes:
+    """`data=<base64 JSON>` (URL-encoded form, PostHog's beacon) -> the JSON bytes; a body that is
+    already JSON is returned as is."""
+    from urllib.parse import parse_qs
+
+    stripped = raw.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        return raw
+    try:
+        fields = parse_qs(raw.decode("ascii"), strict_parsing=True)
+        out = base64.b64decode(fields["data"][0].replace(" ", "+"), validate=False)
+    except (UnicodeDecodeError, ValueError, KeyError, IndexError, binascii.Error) as exc:
+        raise BadBody("bad_encoding", f"body is not a form with base64 `data`: {exc}") from None
+    if len(out) > limit:
         raise BodyTooLarge()
     return out
 

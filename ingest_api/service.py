@@ -43,6 +43,17 @@ async def ingest(caller: Caller, messages: list[Any], **options: Any) -> Outcome
     return Outcome(len(prepared.rows) - len(refused), rejected)
 
 
+async def ingest_message(caller: Caller, kind: str) -> Outcome:
+    """The body's one message, its type set from the path (Segment's `/v1/<type>`, Jitsu's `/api/s/<type>`);
+    400 (quarantined) when the body is unreadable or not an object."""
+    body = caller.body
+    if body.error is not None:
+        raise await refuse_body(caller, body.error.reason, str(body.error))
+    if not isinstance(body.data, dict):
+        raise await refuse_body(caller, "no_events", "the body must be a JSON object")
+    return await ingest(caller, [body.data], forced_type=kind)
+
+
 async def refuse_body(caller: Caller, reason: str, detail: str, status: int = 400) -> HTTPException:
     """Quarantine a body with no events to read (not JSON, or no batch where it belongs, or too many
     events) as one row, and return the 400 (or `status`) to raise. Write keys are redacted by the writer."""

@@ -2,17 +2,14 @@
 a real uvicorn server on a free port."""
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from ingest_api.app import create_app
 from ingest_api.config import IngestSettings
-from ingest_helpers import free_port
+from ingest_helpers import serving
 from touchline.keys import create_key
 
 
@@ -47,18 +44,7 @@ def client(settings):
 
 @pytest.fixture(scope="module")
 def live_server(database_url):
-    """Base URL of a real uvicorn serving the app in a thread."""
-    port = free_port()
-    config = uvicorn.Config(create_app(IngestSettings(DATABASE_URL=database_url)), host="127.0.0.1", port=port,
-                            log_level="warning", proxy_headers=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    """Base URL of a real uvicorn serving the app in a thread. A generous commit timeout: on a loaded
+    test machine the default 1 s answers 503 (by design), which is not what these tests are about."""
+    with serving(IngestSettings(DATABASE_URL=database_url, commit_timeout_s=10.0)) as url:
+        yield url
