@@ -163,10 +163,18 @@ def _insert(conn, table: str, rows: list[dict]) -> None:
         conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", row)
 
 
+EVENT_STATE = "project_id, message_id, session_id, user_key, blended_user_id, event_at, is_bot, properties::text"
+SESSION_STATE = "project_id, session_id, blended_user_id, user_key, started_at, ended_at, channel"
+
+
 def load_core(url: str, state: str) -> None:
-    """Replace core.* of the dbt test database with the journeys of `state` ("A" or "B")."""
+    """Replace core.* of the dbt test database with the journeys of `state` ("A" or "B"), and append to
+    core.change_log what a core build would: the persons (before and after) of every event and session
+    that differs, and the sessions that differ with their start days."""
     sessions = journeys(state)
     with psycopg.connect(url, autocommit=False) as conn:
+        conn.execute(f"CREATE TEMP TABLE old_events ON COMMIT DROP AS SELECT {EVENT_STATE} FROM core.events")
+        conn.execute(f"CREATE TEMP TABLE old_sessions ON COMMIT DROP AS SELECT {SESSION_STATE} FROM core.sessions")
         conn.execute("TRUNCATE core.events, core.sessions, core.user_profiles, core.identity_map, core.user_aliases")
         _insert(conn, "core.events", [r for s in sessions for r in _event_rows(s)])
         _insert(conn, "core.sessions", [_session_row(s) for s in sessions])
@@ -191,6 +199,26 @@ def load_core(url: str, state: str) -> None:
             "devices": sorted(p["devices"]), "session_count": 0} for k, p in people.items()])
         if state == "B":
             _insert(conn, "core.user_aliases", [{"project_id": SHOP, "user_id": "u_bob2", "canonical_user_id": "u_bob"}])
+        conn.execute(f"""
+            INSERT INTO core.change_log (project_id, kind, entity_id)
+            SELECT DISTINCT project_id, 'person', blended_user_id FROM (
+                (SELECT {EVENT_STATE} FROM old_events EXCEPT SELECT {EVENT_STATE} FROM core.events)
+                UNION ALL
+                (SELECT {EVENT_STATE} FROM core.events EXCEPT SELECT {EVENT_STATE} FROM old_events)
+            ) e WHERE NOT is_bot
+            UNION
+            SELECT project_id, 'person', blended_user_id FROM (
+                (SELECT {SESSION_STATE} FROM old_sessions EXCEPT SELECT {SESSION_STATE} FROM core.sessions)
+                UNION ALL
+                (SELECT {SESSION_STATE} FROM core.sessions EXCEPT SELECT {SESSION_STATE} FROM old_sessions)
+            ) s""")
+        conn.execute(f"""
+            INSERT INTO core.change_log (project_id, kind, entity_id, day)
+            SELECT DISTINCT project_id, 'session', session_id, (started_at AT TIME ZONE 'UTC')::date FROM (
+                (SELECT {SESSION_STATE} FROM old_sessions EXCEPT SELECT {SESSION_STATE} FROM core.sessions)
+                UNION ALL
+                (SELECT {SESSION_STATE} FROM core.sessions EXCEPT SELECT {SESSION_STATE} FROM old_sessions)
+            ) s""")
         conn.commit()
 
 

@@ -17,7 +17,7 @@ def credits(mconn, conversion_id: str) -> dict[str, dict[str, float]]:
         (SHOP, conversion_id)).fetchall()
     out: dict[str, dict[str, float]] = {}
     for model, session_id, credit in rows:
-        out.setdefault(model, {})[session_id] = credit
+        out.setdefault(model, {})[session_id] = float(credit)
     return out
 
 
@@ -33,6 +33,13 @@ def test_build_passes_every_test(built_b):
     _, _, proc = built_b
     assert "ERROR=0" in proc.stdout and "WARN=0" in proc.stdout
     assert "unit_test" in proc.stdout or "attribution_weights_per_model" in proc.stdout
+
+
+def eur_to_usd(mconn, amount: Decimal) -> Decimal:
+    """`amount` EUR in USD, rounded as the marts round, at the undated rate of the currency_rates seed."""
+    (eur,) = mconn.execute(
+        "SELECT units_per_usd FROM staging.currency_rates WHERE currency = 'EUR' AND rate_date IS NULL").fetchone()
+    return round(amount / eur, 6)
 
 
 def test_conversions(mconn):
@@ -115,7 +122,9 @@ def test_users(mconn):
         " FROM marts.users WHERE project_id = %s", (SHOP,))}
     assert set(rows) == {"u_alice", "u_bob", "u_dave", "a4"}  # u_bob2 is bob now
     assert rows["u_alice"] == (True, "alice@example.com", "pro", 4, 2, 2, 100, "Email", "Direct", date(2024, 2, 1))
-    assert rows["u_bob"] == (True, "bob@example.com", None, 4, 2, 1, 50, "Organic Search", "Direct", date(2024, 2, 15))
+    # bob's order is 50.00 EUR: in USD at the seed's EUR rate
+    assert rows["u_bob"] == (True, "bob@example.com", None, 4, 2, 1, eur_to_usd(mconn, Decimal("50.00")),
+                             "Organic Search", "Direct", date(2024, 2, 15))
     assert rows["a4"][:2] == (False, None)
 
 
@@ -154,4 +163,4 @@ def test_session_summary_daily(mconn):
     totals = mconn.execute(
         "SELECT sum(sessions), sum(new_people), sum(conversions), sum(revenue) FROM marts.session_summary_daily"
         " WHERE project_id = %s", (SHOP,)).fetchone()
-    assert totals == (11, 4, 4, 150)
+    assert totals == (11, 4, 4, 100 + eur_to_usd(mconn, Decimal("50.00")))

@@ -51,7 +51,7 @@ conversion_stats as (
         project_id,
         blended_user_id,
         count(*) as conversions,
-        sum(revenue) as revenue,
+        sum(reporting_revenue) as revenue,
         min(converted_at) as first_converted_at,
         max(converted_at) as last_converted_at
     from conversions
