@@ -37,6 +37,13 @@ def _bool(value: str) -> bool:
     raise ValueError("must be true or false")
 
 
+def _currency_code(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValueError("must be a three-letter ISO 4217 code such as USD or EUR")
+    return code
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str            # the column of ops.projects and the name `touchline projects set` takes
@@ -50,6 +57,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "minutes of inactivity that end a session (default 30; stored sessions follow after a full refresh)"),
     Setting("allowed_origins", _text_list,
             "browser origins allowed to send with this project's keys (`*` = any; the default)", list_valued=True),
+    Setting("reporting_currency", _currency_code,
+            "ISO 4217 currency the marts report revenue in (default USD; rates: dbt_project/seeds/currency_rates.csv;"
+            " stored marts follow after a full refresh)"),
 ]}
 
 

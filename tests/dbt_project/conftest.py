@@ -14,6 +14,7 @@ is what core says after later events (new sessions, identity changes, a late eve
     s_b1  b1  2024-03-06 15:00  Direct                              1 page bounce
     s_b2  b1  2024-03-07 15:00  Direct                              Order Completed at +120 s, total "50.00"
     s_b3  b1  2024-03-11 12:00  Direct                              alias u_bob2 -> u_bob [B only]
+    (none)    2024-03-08 10:00  a server-side Order Completed, revenue 30 USD, no session [B only]
   dave (u_dave), device a5 anonymous until B
     s_e1  a5  2024-02-12 10:00  Referral                            [A: anonymous a5]
     s_e2  a5  2024-03-11 10:00  Organic Social                      identify + Signed Up [B only]
@@ -184,6 +185,13 @@ def load_core(url: str, state: str) -> None:
             "device_id": "bot", "anonymous_id": "bot", "event_at": bot_at, "event_date": bot_at.date(),
             "received_at": bot_at, "properties": json.dumps({"revenue": 999}), "is_bot": True,
             "blended_user_id": "bot", "channel": "Direct", "referrer_class": "direct"}])
+        if state == "B":  # a server-side order of bob with no session in progress: sessionless
+            srv_at = at("2024-03-08 10:00")
+            _insert(conn, "core.events", [{
+                "project_id": SHOP, "message_id": "srv_1", "event_type": "track", "event_name": "Order Completed",
+                "device_id": "u_bob", "user_id": "u_bob", "event_at": srv_at, "event_date": srv_at.date(),
+                "received_at": srv_at, "properties": json.dumps({"revenue": 30, "order_id": "B2", "currency": "USD"}),
+                "is_bot": False, "user_key": "u_bob", "blended_user_id": "u_bob"}])
         people = {}
         for s in sessions:
             if s.user_key and s.project_id == SHOP:
