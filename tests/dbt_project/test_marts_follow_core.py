@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from conftest import run_dbt
+from orchestration.marts.assets import BUILD_ARGS  # what the Dagster assets run
 from tests.orchestration.pipeline_helpers import CHROME, insert_raw, reset, run_core
 
 MARTS = ["sessions", "conversions", "attribution", "users", "retention_cohorts", "session_summary_daily"]
@@ -129,16 +130,16 @@ def test_every_mart_equals_a_full_refresh_after_incremental_runs(inv_db, tmp_pat
             insert_raw(conn, rows)
             run_core(conn)
             if n == 1:
-                run_dbt(url, "build", "--full-refresh", target_path=tmp_path)
+                run_dbt(url, *BUILD_ARGS, "--full-refresh", target_path=tmp_path)
                 continue
-            inc = run_dbt(url, "build", target_path=tmp_path)
+            inc = run_dbt(url, *BUILD_ARGS, target_path=tmp_path)
             assert "PASS=" in inc.stdout
             incremental = digest(conn)
             conn.execute("DROP SCHEMA IF EXISTS snap CASCADE")
             conn.execute("CREATE SCHEMA snap")
             for table in TABLES:
                 conn.execute(f"CREATE TABLE snap.{table.split('.')[1]} AS SELECT * FROM {table}")
-            run_dbt(url, "build", "--full-refresh", target_path=tmp_path)
+            run_dbt(url, *BUILD_ARGS, "--full-refresh", target_path=tmp_path)
             assert {t: differing_rows(conn, t) for t in TABLES} == {t: 0 for t in TABLES}, f"run {n}"
             assert digest(conn) == incremental, f"run {n}: not byte-identical"
             # the next run starts from the incremental state, not from the full refresh
@@ -179,5 +180,5 @@ def test_every_mart_equals_a_full_refresh_after_incremental_runs(inv_db, tmp_pat
         build.full_refresh(conn)
         run_core(conn)
         assert conn.execute("SELECT count(*) FROM core.change_log WHERE kind = 'all'").fetchone()[0] == 1
-        run_dbt(url, "build", target_path=tmp_path)
+        run_dbt(url, *BUILD_ARGS, target_path=tmp_path)
         assert digest(conn) == final
