@@ -70,7 +70,7 @@ def run_dbt(url: str, target: Path, *args: str, project_dir: Path | None = None)
     if proc.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{proc.stdout[-5000:]}")
     for line in proc.stdout.splitlines():
-        if "Done. PASS=" in line or "Finished running" in line:
+        if "Done. PASS=" in line or "Finished running" in line or "partial pars" in line.lower():
             print("   ", line.split("  ", 1)[-1].strip())
     return elapsed
 

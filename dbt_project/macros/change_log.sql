@@ -116,3 +116,17 @@
     {%- else -%}{{ exceptions.raise_compiler_error("unknown change_scope " ~ scope) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- True in an incremental run that follows the change log (not a full refresh, not a reset). -#}
+{% macro change_log_incremental() -%}
+    {{ return(is_incremental() and change_log_reset() == false) }}
+{%- endmacro %}
+
+{#- The CTE `changed_people` (followed by a comma) when the run follows the change log, else nothing. -#}
+{% macro changed_people_cte() -%}
+    {%- if change_log_incremental() %}
+changed_people as (
+    {{ changed_people() }}
+),
+    {%- endif %}
+{%- endmacro %}

@@ -32,22 +32,18 @@
 
 with
 
-{% if is_incremental() and not change_log_reset() %}
-changed_people as (
-    {{ changed_people() }}
-),
-{% endif %}
+{{ changed_people_cte() }}
 
 conversions as (
     select * from {{ ref('conversions') }}
-    {% if is_incremental() and not change_log_reset() %}
+    {% if change_log_incremental() %}
     where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
 ),
 
 sessions as (
     select * from {{ ref('sessions') }}
-    {% if is_incremental() and not change_log_reset() %}
+    {% if change_log_incremental() %}
     where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
 ),

@@ -27,7 +27,7 @@ with
 conversions as (
     select * from {{ ref('int_conversions_deduplicated') }}
     where not is_duplicate
-    {% if is_incremental() and not change_log_reset() %}
+    {% if change_log_incremental() %}
       and (project_id, blended_user_id) in (
         {{ changed_people() | indent(8) }}
       )
@@ -61,20 +61,8 @@ converted as (
             else to_rate.units_per_usd / from_rate.units_per_usd
         end as exchange_rate
     from currencies
-    left join lateral (
-        select r.units_per_usd from rates as r
-        where r.currency = currencies.amount_currency
-          and (r.rate_date is null or r.rate_date <= currencies.converted_date)
-        order by r.rate_date desc nulls last
-        limit 1
-    ) as from_rate on true
-    left join lateral (
-        select r.units_per_usd from rates as r
-        where r.currency = currencies.reporting_currency
-          and (r.rate_date is null or r.rate_date <= currencies.converted_date)
-        order by r.rate_date desc nulls last
-        limit 1
-    ) as to_rate on true
+    left join lateral ({{ rate_on('rates', 'currencies.amount_currency', 'currencies.converted_date') }}) as from_rate on true
+    left join lateral ({{ rate_on('rates', 'currencies.reporting_currency', 'currencies.converted_date') }}) as to_rate on true
 ),
 
 final as (

@@ -20,7 +20,7 @@
 
 with
 
-{% if is_incremental() and not change_log_reset() %}
+{% if change_log_incremental() %}
 affected_days as (
     {{ changed_days() }}
 ),
@@ -28,7 +28,7 @@ affected_days as (
 
 sessions as (
     select * from {{ ref('sessions') }}
-    {% if is_incremental() and not change_log_reset() %}
+    {% if change_log_incremental() %}
     where (project_id, session_date) in (select project_id, session_date from affected_days)
     {% endif %}
 ),

@@ -24,15 +24,11 @@
 
 with
 
-{% if is_incremental() and not change_log_reset() %}
-changed_people as (
-    {{ changed_people() }}
-),
-{% endif %}
+{{ changed_people_cte() }}
 
 sessions as (
     select * from {{ ref('int_sessions_classified') }}
-    {% if is_incremental() and not change_log_reset() %}
+    {% if change_log_incremental() %}
     where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
 ),
@@ -44,7 +40,7 @@ session_conversions as (
         count(*) as conversions,
         sum(reporting_revenue) as revenue
     from {{ ref('conversions') }}
-    {% if is_incremental() and not change_log_reset() %}
+    {% if change_log_incremental() %}
     where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
     group by project_id, session_id

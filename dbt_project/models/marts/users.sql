@@ -18,15 +18,11 @@
 -- depends_on: {{ source('core', 'change_log') }}  (read by the change-log macros in incremental runs)
 -- depends_on: {{ ref('int_conversions_deduplicated') }}
 
-{%- set incremental = is_incremental() and not change_log_reset() %}
+{%- set incremental = change_log_incremental() %}
 
 with
 
-{% if incremental %}
-changed_people as (
-    {{ changed_people() }}
-),
-{% endif %}
+{{ changed_people_cte() }}
 
 sessions as (
     select * from {{ ref('sessions') }}

@@ -29,7 +29,7 @@
 
 with
 
-{% if is_incremental() and not change_log_reset() %}
+{% if change_log_incremental() %}
 logged as (
     {{ logged_people() }}
 ),

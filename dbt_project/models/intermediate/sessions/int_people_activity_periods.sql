@@ -22,11 +22,7 @@
 
 with
 
-{% if is_incremental() and not change_log_reset() %}
-changed_people as (
-    {{ changed_people() }}
-),
-{% endif %}
+{{ changed_people_cte() }}
 
 sessions as (
     select
@@ -36,7 +32,7 @@ sessions as (
         min(started_at at time zone 'UTC') over (partition by project_id, blended_user_id) as first_seen_at_utc
     from {{ ref('sessions') }}
     where (started_at at time zone 'UTC')::date <= current_date
-    {% if is_incremental() and not change_log_reset() %}
+    {% if change_log_incremental() %}
       and (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
 ),
