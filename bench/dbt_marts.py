@@ -13,6 +13,7 @@ database is dropped afterwards unless --keep.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -52,6 +53,7 @@ ANALYZE core.events; ANALYZE core.sessions; ANALYZE core.change_log;
 """
 
 
+LAST_RUN: dict[str, float] = {}  # node seconds by resource type of the last `dbt build`
 BASELINE_REV = "5aa0a23"  # the commit before issue 11: its dbt project is the full build to stay within 10 % of
 
 
@@ -69,6 +71,16 @@ def run_dbt(url: str, target: Path, *args: str, project_dir: Path | None = None)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{proc.stdout[-5000:]}")
+    results = target / "run_results.json"
+    if args and args[0] == "build" and results.exists():
+        by_type: dict[str, float] = {}
+        for r in json.loads(results.read_text())["results"]:
+            kind = r["unique_id"].split(".")[0]
+            by_type[kind] = by_type.get(kind, 0.0) + r["execution_time"]
+        LAST_RUN.clear()
+        LAST_RUN.update(by_type)
+        print("    node time (s, summed over threads): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in sorted(by_type.items())))
     for line in proc.stdout.splitlines():
         if "Done. PASS=" in line or "Finished running" in line or "partial pars" in line.lower():
             print("   ", line.split("  ", 1)[-1].strip())
@@ -115,14 +127,18 @@ def main() -> None:
                 print(f"full dbt build of {args.baseline_rev} (before issue 11): {before:.1f} s")
             run_dbt(url, target, "parse")
             full = run_dbt(url, target, *BUILD_ARGS, "--full-refresh")
+            full_models = LAST_RUN.get("model", 0.0)
             print(f"full dbt build (--full-refresh) over {events:,} events: {full:.1f} s"
                   + (f" ({100 * (full / before - 1):+.0f} % vs before; target within 10 %)" if before else ""))
             with db.connect(url, autocommit=True) as conn:
                 conn.execute(NEXT_DAY_SQL)
                 day = conn.execute("SELECT count(*) FROM core.sessions WHERE session_id LIKE '%\\_next'").fetchone()[0]
             inc = run_dbt(url, target, *BUILD_ARGS)
+            inc_models = LAST_RUN.get("model", 0.0)
             print(f"incremental dbt build after one more day ({day:,} sessions): {inc:.1f} s")
             print(f"incremental / full: {100 * inc / full:.0f} % (target <= 25 %)")
+            print(f"models only (node time): incremental {inc_models:.1f} s / full {full_models:.1f} s"
+                  f" = {100 * inc_models / max(full_models, 1e-9):.0f} %")
     finally:
         if not args.keep:
             db.drop_database(url)
