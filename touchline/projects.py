@@ -8,6 +8,7 @@ To add a setting: a migration adding the column with its default, then a `Settin
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -39,13 +40,18 @@ def _bool(value: str) -> bool:
 
 def _tracker_path(value: str) -> str | None:
     """A path of the form /some/name.js, outside the API's own prefixes; an empty string removes it."""
-    import re
-
     if not value:
         return None
     if not re.fullmatch(r"/[A-Za-z0-9._/-]{1,120}\.js", value) or re.match(r"/(v1|api|beacon|e|batch)/", value):
         raise ValueError("must look like /js/app.js (letters, digits, . _ - /; not under /v1/ or /api/)")
     return value
+
+
+def _currency_code(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise ValueError("must be a three-letter ISO 4217 code such as USD or EUR")
+    return code
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in [
             "browser origins allowed to send with this project's keys (`*` = any; the default)", list_valued=True),
     Setting("tracker_path", _tracker_path,
             "a second path serving touchline.js besides /t.js, e.g. /js/app.js (ad blockers drop t.js)"),
+    Setting("reporting_currency", _currency_code,
+            "ISO 4217 currency the marts report revenue in (default USD; rates: dbt_project/seeds/currency_rates.csv;"
+            " stored marts follow after a full refresh)"),
 ]}
 
 

@@ -24,3 +24,12 @@
 {% macro sql_string_list(values) -%}
     ({%- for v in values -%}'{{ v | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor -%})
 {%- endmacro %}
+
+{#- SQL of the rate (units_per_usd) of `currency` on `day` from the relation `rates` (columns of the
+    currency_rates seed): the latest row dated on or before the day, else the undated row. -#}
+{% macro rate_on(rates, currency, day) -%}
+    select r.units_per_usd from {{ rates }} as r
+    where r.currency = {{ currency }} and (r.rate_date is null or r.rate_date <= {{ day }})
+    order by r.rate_date desc nulls last
+    limit 1
+{%- endmacro %}

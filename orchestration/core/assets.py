@@ -39,6 +39,7 @@ CORE_OUTPUTS = {
     "user_aliases": "Alias closure: every merged user id to its canonical user id.",
     "identity_map": "Device -> user over time, [valid_from, valid_to).",
     "identity_merge_log": "Every change of who an id belongs to, with the event that caused it.",
+    "change_log": "Persons and sessions each build changed, for the dbt marts to recompute (issue 11).",
 }
 
 

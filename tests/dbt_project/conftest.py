@@ -14,6 +14,7 @@ is what core says after later events (new sessions, identity changes, a late eve
     s_b1  b1  2024-03-06 15:00  Direct                              1 page bounce
     s_b2  b1  2024-03-07 15:00  Direct                              Order Completed at +120 s, total "50.00"
     s_b3  b1  2024-03-11 12:00  Direct                              alias u_bob2 -> u_bob [B only]
+    (none)    2024-03-08 10:00  a server-side Order Completed, revenue 30 USD, no session [B only]
   dave (u_dave), device a5 anonymous until B
     s_e1  a5  2024-02-12 10:00  Referral                            [A: anonymous a5]
     s_e2  a5  2024-03-11 10:00  Organic Social                      identify + Signed Up [B only]
@@ -163,10 +164,18 @@ def _insert(conn, table: str, rows: list[dict]) -> None:
         conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", row)
 
 
+EVENT_STATE = "project_id, message_id, session_id, user_key, blended_user_id, event_at, is_bot, properties::text"
+SESSION_STATE = "project_id, session_id, blended_user_id, user_key, started_at, ended_at, channel"
+
+
 def load_core(url: str, state: str) -> None:
-    """Replace core.* of the dbt test database with the journeys of `state` ("A" or "B")."""
+    """Replace core.* of the dbt test database with the journeys of `state` ("A" or "B"), and append to
+    core.change_log what a core build would: the persons (before and after) of every event and session
+    that differs, and the sessions that differ with their start days."""
     sessions = journeys(state)
     with psycopg.connect(url, autocommit=False) as conn:
+        conn.execute(f"CREATE TEMP TABLE old_events ON COMMIT DROP AS SELECT {EVENT_STATE} FROM core.events")
+        conn.execute(f"CREATE TEMP TABLE old_sessions ON COMMIT DROP AS SELECT {SESSION_STATE} FROM core.sessions")
         conn.execute("TRUNCATE core.events, core.sessions, core.user_profiles, core.identity_map, core.user_aliases")
         _insert(conn, "core.events", [r for s in sessions for r in _event_rows(s)])
         _insert(conn, "core.sessions", [_session_row(s) for s in sessions])
@@ -176,6 +185,13 @@ def load_core(url: str, state: str) -> None:
             "device_id": "bot", "anonymous_id": "bot", "event_at": bot_at, "event_date": bot_at.date(),
             "received_at": bot_at, "properties": json.dumps({"revenue": 999}), "is_bot": True,
             "blended_user_id": "bot", "channel": "Direct", "referrer_class": "direct"}])
+        if state == "B":  # a server-side order of bob with no session in progress: sessionless
+            srv_at = at("2024-03-08 10:00")
+            _insert(conn, "core.events", [{
+                "project_id": SHOP, "message_id": "srv_1", "event_type": "track", "event_name": "Order Completed",
+                "device_id": "u_bob", "user_id": "u_bob", "event_at": srv_at, "event_date": srv_at.date(),
+                "received_at": srv_at, "properties": json.dumps({"revenue": 30, "order_id": "B2", "currency": "USD"}),
+                "is_bot": False, "user_key": "u_bob", "blended_user_id": "u_bob"}])
         people = {}
         for s in sessions:
             if s.user_key and s.project_id == SHOP:
@@ -191,6 +207,26 @@ def load_core(url: str, state: str) -> None:
             "devices": sorted(p["devices"]), "session_count": 0} for k, p in people.items()])
         if state == "B":
             _insert(conn, "core.user_aliases", [{"project_id": SHOP, "user_id": "u_bob2", "canonical_user_id": "u_bob"}])
+        conn.execute(f"""
+            INSERT INTO core.change_log (project_id, kind, entity_id)
+            SELECT DISTINCT project_id, 'person', blended_user_id FROM (
+                (SELECT {EVENT_STATE} FROM old_events EXCEPT SELECT {EVENT_STATE} FROM core.events)
+                UNION ALL
+                (SELECT {EVENT_STATE} FROM core.events EXCEPT SELECT {EVENT_STATE} FROM old_events)
+            ) e WHERE NOT is_bot
+            UNION
+            SELECT project_id, 'person', blended_user_id FROM (
+                (SELECT {SESSION_STATE} FROM old_sessions EXCEPT SELECT {SESSION_STATE} FROM core.sessions)
+                UNION ALL
+                (SELECT {SESSION_STATE} FROM core.sessions EXCEPT SELECT {SESSION_STATE} FROM old_sessions)
+            ) s""")
+        conn.execute(f"""
+            INSERT INTO core.change_log (project_id, kind, entity_id, day)
+            SELECT DISTINCT project_id, 'session', session_id, (started_at AT TIME ZONE 'UTC')::date FROM (
+                (SELECT {SESSION_STATE} FROM old_sessions EXCEPT SELECT {SESSION_STATE} FROM core.sessions)
+                UNION ALL
+                (SELECT {SESSION_STATE} FROM core.sessions EXCEPT SELECT {SESSION_STATE} FROM old_sessions)
+            ) s""")
         conn.commit()
 
 

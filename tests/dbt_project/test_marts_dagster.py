@@ -9,7 +9,10 @@ from orchestration.marts import (
     DBT_ASSETS_OP, dbt_assets_list, dbt_full_refresh_job, dbt_resource, resources, touchline_dbt_assets,
 )
 
-CORE = {AssetKey(["core", t]) for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases")}
+CORE = {AssetKey(["core", t]) for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases",
+                                        "change_log")}
+SINGULAR = {"assert_attribution_converting_session_once", "assert_attribution_credits_sum_to_one",
+            "assert_every_conversion_attributed_under_every_model", "assert_conversions_have_exchange_rate"}
 MARTS = {AssetKey(["marts", m]) for m in
          ("sessions", "users", "conversions", "attribution", "retention_cohorts", "session_summary_daily")}
 
@@ -34,6 +37,19 @@ def test_assets_keys_groups_and_lineage():
     assert any(k == AssetKey(["marts", "attribution"]) and "sums_to_one" in n for k, n in checks)
     assert any(k == AssetKey(["marts", "conversions"]) and "relationships" in n for k, n in checks)
     assert len(checks) >= 60
+    # every dbt test is a check, the singular ones included, and every check says what it checks
+    assert SINGULAR <= {n for _, n in checks}
+    assert {k for k, n in checks if n in SINGULAR} == {AssetKey(["marts", "attribution"]),
+                                                       AssetKey(["marts", "conversions"])}
+    specs = list(touchline_dbt_assets.check_specs)
+    assert [s.name for s in specs if not s.description] == []
+    by_name = {s.name: s for s in specs}
+    assert "reporting revenue" in by_name["assert_attribution_credits_sum_to_one"].description
+    assert by_name["not_null_sessions_session_id"].description == (
+        "dbt test not_null on marts/sessions.session_id; a failure blocks downstream assets")
+    # the missing-rate check warns, it does not block
+    assert by_name["assert_conversions_have_exchange_rate"].blocking is False
+    assert by_name["assert_attribution_credits_sum_to_one"].blocking is True
     assert set(resources()) == {"dbt"}
     assert dbt_full_refresh_job.name == "dbt_full_refresh"
     assert DBT_ASSETS_OP == touchline_dbt_assets.op.name

@@ -1,6 +1,7 @@
 """Incremental runs equal a full refresh: build state A, let core change to state B (new sessions, a
 device identified long after its first session, an alias merge, a late event re-cutting a session),
-run `dbt build` incrementally, then compare every mart with `dbt build --full-refresh`."""
+run `dbt build` incrementally (it recomputes what load_core logged in core.change_log, as a core build
+would), then compare every mart with `dbt build --full-refresh`."""
 from __future__ import annotations
 
 import psycopg
@@ -54,7 +55,7 @@ def test_incremental_equals_full_refresh(fresh_db_url, tmp_path):
     assert "incremental model marts.attribution" in inc.stdout
     snapshot(fresh_db_url)
     with psycopg.connect(fresh_db_url) as conn:
-        # s_e1 (2024-02-12, far outside the 4-day window) followed its device to u_dave
+        # s_e1 (2024-02-12, weeks before the newest data) followed its device to u_dave: its persons were logged
         assert conn.execute("SELECT blended_user_id FROM incremental_snapshot.sessions"
                             " WHERE project_id = 'dbt_shop' AND session_id = 's_e1'").fetchone() == ("u_dave",)
         # the re-cut session is gone, its successor is there

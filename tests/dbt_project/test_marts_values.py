@@ -17,7 +17,7 @@ def credits(mconn, conversion_id: str) -> dict[str, dict[str, float]]:
         (SHOP, conversion_id)).fetchall()
     out: dict[str, dict[str, float]] = {}
     for model, session_id, credit in rows:
-        out.setdefault(model, {})[session_id] = credit
+        out.setdefault(model, {})[session_id] = float(credit)
     return out
 
 
@@ -35,6 +35,13 @@ def test_build_passes_every_test(built_b):
     assert "unit_test" in proc.stdout or "attribution_weights_per_model" in proc.stdout
 
 
+def eur_to_usd(mconn, amount: Decimal) -> Decimal:
+    """`amount` EUR in USD, rounded as the marts round, at the undated rate of the currency_rates seed."""
+    (eur,) = mconn.execute(
+        "SELECT units_per_usd FROM staging.currency_rates WHERE currency = 'EUR' AND rate_date IS NULL").fetchone()
+    return round(amount / eur, 6)
+
+
 def test_conversions(mconn):
     rows = mconn.execute(
         "SELECT conversion_id, blended_user_id, user_id, session_id, event_name, converted_at::text, revenue, currency"
@@ -42,6 +49,8 @@ def test_conversions(mconn):
     assert rows == [
         ("s_a1_1", "u_alice", "u_alice", "s_a1", "Signed Up", "2024-02-27 09:00:00+00", Decimal(0), None),
         ("s_b2_2", "u_bob", "u_bob", "s_b2", "Order Completed", "2024-03-07 15:02:00+00", Decimal("50.00"), "EUR"),
+        # server-side, sessionless: still a conversion
+        ("srv_1", "u_bob", "u_bob", None, "Order Completed", "2024-03-08 10:00:00+00", Decimal(30), "USD"),
         # value "abc" is not a number: revenue 0
         ("s_e2_3", "u_dave", "u_dave", "s_e2", "Signed Up", "2024-03-11 10:00:40+00", Decimal(0), None),
         # revenue wins over total
@@ -65,6 +74,26 @@ def test_attribution_alice_order_cross_device(mconn):
         "SELECT session_id, revenue_credit FROM marts.attribution WHERE project_id = %s AND conversion_id = 's_a3_1'"
         " AND model = 'position_based'", (SHOP,)).fetchall())
     assert {k: float(v) for k, v in revenue.items()} == pytest.approx({"s_a1": 40.0, "s_a2": 20.0, "s_a3": 40.0})
+
+
+def test_attribution_sessionless_conversion(mconn):
+    # bob's server-side order (2024-03-08 10:00) has no session: its touchpoints are his sessions started
+    # within 30 days before it (s_f1 via the alias, s_b1, s_b2), none of them converting
+    rows = mconn.execute("SELECT DISTINCT session_id, is_converting_session FROM marts.attribution"
+                         " WHERE project_id = %s AND conversion_id = 'srv_1'", (SHOP,)).fetchall()
+    assert sorted(rows) == [("s_b1", False), ("s_b2", False), ("s_f1", False)]
+    days = {"s_f1": 21 + 22 / 24, "s_b1": 1 + 19 / 24, "s_b2": 19 / 24}
+    weights = {k: 2 ** (-d / 7) for k, d in days.items()}
+    assert_credits(credits(mconn, "srv_1"), {
+        "first_touch": {"s_f1": 1, "s_b1": 0, "s_b2": 0}, "last_touch": {"s_f1": 0, "s_b1": 0, "s_b2": 1},
+        "last_non_direct": {"s_f1": 1, "s_b1": 0, "s_b2": 0},
+        "linear": {"s_f1": 1 / 3, "s_b1": 1 / 3, "s_b2": 1 / 3},
+        "position_based": {"s_f1": 0.4, "s_b1": 0.2, "s_b2": 0.4},
+        "time_decay": {k: w / sum(weights.values()) for k, w in weights.items()},
+    })
+    (revenue,) = mconn.execute("SELECT sum(revenue_credit) FROM marts.attribution WHERE project_id = %s"
+                               " AND conversion_id = 'srv_1' AND model = 'linear'", (SHOP,)).fetchone()
+    assert revenue == pytest.approx(Decimal(30), abs=Decimal("0.00001"))
 
 
 def test_attribution_two_touches_and_alias(mconn):
@@ -115,7 +144,9 @@ def test_users(mconn):
         " FROM marts.users WHERE project_id = %s", (SHOP,))}
     assert set(rows) == {"u_alice", "u_bob", "u_dave", "a4"}  # u_bob2 is bob now
     assert rows["u_alice"] == (True, "alice@example.com", "pro", 4, 2, 2, 100, "Email", "Direct", date(2024, 2, 1))
-    assert rows["u_bob"] == (True, "bob@example.com", None, 4, 2, 1, 50, "Organic Search", "Direct", date(2024, 2, 15))
+    # bob's orders: 50.00 EUR (in USD at the seed's EUR rate) and 30 USD sessionless
+    assert rows["u_bob"] == (True, "bob@example.com", None, 4, 2, 2, 30 + eur_to_usd(mconn, Decimal("50.00")),
+                             "Organic Search", "Direct", date(2024, 2, 15))
     assert rows["a4"][:2] == (False, None)
 
 
@@ -154,4 +185,4 @@ def test_session_summary_daily(mconn):
     totals = mconn.execute(
         "SELECT sum(sessions), sum(new_people), sum(conversions), sum(revenue) FROM marts.session_summary_daily"
         " WHERE project_id = %s", (SHOP,)).fetchone()
-    assert totals == (11, 4, 4, 150)
+    assert totals == (11, 4, 4, 100 + eur_to_usd(mconn, Decimal("50.00")))

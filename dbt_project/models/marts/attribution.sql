@@ -2,8 +2,10 @@
     config(
         materialized='incremental',
         incremental_strategy='scoped_delete_insert',
-        delete_scopes=[['project_id', 'conversion_id'], ['project_id', 'blended_user_id']],
+        change_scope='people',
+        change_log_upstream=['intermediate.int_conversions_deduplicated', 'marts.conversions', 'marts.sessions'],
         on_schema_change='fail',
+        post_hook="{{ record_change_consumed() }}",
         indexes=[
             {'columns': ['project_id', 'conversion_id', 'model', 'session_id'], 'unique': true},
             {'columns': ['project_id', 'blended_user_id']},
@@ -14,34 +16,35 @@
 {#- Multi-touch attribution. Touchpoints of a conversion: the converting session and the person's
     earlier sessions (all devices: sessions share blended_user_id across devices through identity)
     started within var('attribution_lookback_days') before the conversion. Every model gives every
-    touchpoint a row (credit 0 when it gets nothing); credits sum to 1 per conversion and model. -#}
+    touchpoint a row (credit 0 when it gets nothing); credits sum to 1 per conversion and model.
+    A sessionless conversion (a server-side event) has no converting session: its touchpoints are the
+    person's sessions started within the lookback up to the conversion. Credits and revenue credits
+    are numeric (exact, the same on every rebuild); revenue is the reporting revenue.
+    Incremental on the change log: every conversion of the changed persons. -#}
 
 {%- set lookback_days = var('attribution_lookback_days') -%}
 {%- set half_life_days = var('attribution_half_life_days') -%}
 {%- set first_weight = var('attribution_position_first_weight') -%}
 {%- set last_weight = var('attribution_position_last_weight') -%}
 
--- depends_on: {{ ref('stg_core__sessions') }}  (read by touched_people() in incremental runs)
+-- depends_on: {{ source('core', 'change_log') }}  (read by the change-log macros in incremental runs)
+-- depends_on: {{ ref('int_conversions_deduplicated') }}
 
 with
 
-{% if is_incremental() %}
-touched_people as (
-    {{ touched_people('converted_at') }}
-),
-{% endif %}
+{{ changed_people_cte() }}
 
 conversions as (
     select * from {{ ref('conversions') }}
-    {% if is_incremental() %}
-    where (project_id, blended_user_id) in (select project_id, blended_user_id from touched_people)
+    {% if change_log_incremental() %}
+    where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
 ),
 
 sessions as (
     select * from {{ ref('sessions') }}
-    {% if is_incremental() %}
-    where (project_id, blended_user_id) in (select project_id, blended_user_id from touched_people)
+    {% if change_log_incremental() %}
+    where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
 ),
 
@@ -62,15 +65,15 @@ touchpoints as (
         c.blended_user_id,
         c.event_name as conversion_event_name,
         c.converted_at,
-        c.revenue,
+        c.reporting_revenue as revenue,
         s.session_id,
         s.started_at as session_started_at,
         s.channel,
         s.source,
         s.medium,
         s.campaign,
-        s.session_id = c.session_id as is_converting_session,
-        greatest(extract(epoch from (c.converted_at - s.started_at)), 0) / 86400.0 as days_before_conversion,
+        coalesce(s.session_id = c.session_id, false) as is_converting_session,
+        greatest(extract(epoch from (c.converted_at - s.started_at)), 0) / 86400 as days_before_conversion,
         s.channel in {{ sql_string_list(var('attribution_direct_channels')) }} as is_direct
     from conversions_with_session as c
     join sessions as s
@@ -80,7 +83,10 @@ touchpoints as (
             s.session_id = c.session_id
             or (
                 s.started_at >= c.converted_at - interval '{{ lookback_days }} days'
-                and (s.started_at, s.session_id) < (c.converting_session_started_at, c.session_id)
+                and (
+                    (s.started_at, s.session_id) < (c.converting_session_started_at, c.session_id)
+                    or (c.session_id is null and s.started_at <= c.converted_at)
+                )
             )
         )
 ),
@@ -90,7 +96,7 @@ positioned as (
         touchpoints.*,
         row_number() over conversion_touches as touchpoint_number,
         count(*) over (partition by project_id, conversion_id) as touchpoint_count,
-        power(0.5, days_before_conversion / cast({{ half_life_days }} as numeric)) as decay_weight
+        round(power(0.5::numeric, days_before_conversion / cast({{ half_life_days }} as numeric)), 12) as decay_weight
     from touchpoints
     window conversion_touches as (
         partition by project_id, conversion_id order by session_started_at, session_id
@@ -152,7 +158,7 @@ credited as (
                     else (1.0 - {{ first_weight }} - {{ last_weight }}) / (w.touchpoint_count - 2)
                 end
             when 'time_decay' then w.decay_weight / w.decay_weight_total
-        end::double precision as credit
+        end::numeric as raw_credit
     from weighted as w
     cross join models as m
 ),
@@ -169,14 +175,15 @@ final as (
         touchpoint_number,
         touchpoint_count,
         session_started_at,
-        days_before_conversion::double precision as days_before_conversion,
+        days_before_conversion,
         is_converting_session,
         channel,
         source,
         medium,
         campaign,
-        credit,
-        (credit * revenue)::numeric as revenue_credit
+        -- 12 decimals, trailing zeros trimmed: the same digits on every rebuild
+        trim_scale(round(raw_credit, 12)) as credit,
+        round(trim_scale(round(raw_credit, 12)) * revenue, 6) as revenue_credit
     from credited
 )
 

@@ -1,8 +1,11 @@
 {#- Weekly and monthly cohorts of people by their first session (UTC; weeks start on Monday).
     Period n of a cohort is its n-th week or month after the cohort start. Classic retention: people
-    active (a session) in period n; unbounded: active in period n or any later period. Periods
-    0..var('retention_max_period') that have started by the project's latest session. Rebuilt on every
-    run: an aggregate whose rows change with every new session. -#}
+    active (a session) in period n; unbounded: active in period n or any later period. Only periods
+    that have begun by the project's as-of day are reported: its latest session day, never later than
+    today (a session dated in the future neither creates periods nor counts as activity); the period in
+    progress has is_period_complete = false. A table rebuilt on every run from
+    int_people_activity_periods (incremental per person): a small aggregate whose rows change with
+    every new session. -#}
 {{ config(materialized='table') }}
 
 {%- set max_period = var('retention_max_period') -%}
@@ -10,42 +13,16 @@
 
 with
 
-sessions as (
-    select
-        project_id,
-        blended_user_id,
-        started_at at time zone 'UTC' as started_at_utc
-    from {{ ref('sessions') }}
-),
-
-people as (
-    select project_id, blended_user_id, min(started_at_utc) as first_seen_at_utc
-    from sessions
-    group by project_id, blended_user_id
+activity as (
+    select * from {{ ref('int_people_activity_periods') }}
 ),
 
 project_bounds as (
-    select project_id, max(started_at_utc)::date as last_activity_date
-    from sessions
+    -- the as-of day: the latest session day (sessions after today are left out)
+    select project_id, max(started_at at time zone 'UTC')::date as last_activity_date
+    from {{ ref('sessions') }}
+    where (started_at at time zone 'UTC')::date <= current_date
     group by project_id
-),
-
-activity as (
-    {%- for grain in grains %}
-    select distinct
-        sessions.project_id,
-        sessions.blended_user_id,
-        '{{ grain }}' as cohort_grain,
-        cast({{ dbt.date_trunc(grain, 'people.first_seen_at_utc') }} as date) as cohort_start,
-        cast({{ dbt.datediff(
-            dbt.date_trunc(grain, 'people.first_seen_at_utc'),
-            dbt.date_trunc(grain, 'sessions.started_at_utc'),
-            grain) }} as integer) as period_number
-    from sessions
-    join people
-        on people.project_id = sessions.project_id and people.blended_user_id = sessions.blended_user_id
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
 ),
 
 person_cohorts as (
@@ -113,7 +90,7 @@ final as (
         grid.period_number,
         grid.period_start,
         grid.period_end,
-        grid.period_end <= project_bounds.last_activity_date + 1 as is_period_complete,
+        grid.period_end <= least(project_bounds.last_activity_date + 1, current_date) as is_period_complete,
         grid.cohort_size,
         coalesce(classic.active_people, 0) as active_people,
         coalesce(unbounded.retained_people_unbounded, 0) as retained_people_unbounded,

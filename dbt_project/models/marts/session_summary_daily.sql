@@ -1,45 +1,34 @@
 {#- Daily session metrics by channel, source, medium, campaign, device type and country (UTC days;
-    missing values as '(not set)'). Incremental: the days of the touched people's sessions and the
-    lookback window are recomputed from marts.sessions. -#}
+    missing values as '(not set)'). Revenue in the project's reporting currency; sums are numeric, so
+    two rebuilds give the same digits. Incremental on the change log: the days of the changed persons'
+    sessions and the days core logged for the sessions it rewrote (before and after) are recomputed
+    from marts.sessions. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='scoped_delete_insert',
-        delete_scopes=[['project_id', 'session_date']],
-        window_column='session_date',
+        change_scope='days',
+        change_log_upstream=['intermediate.int_conversions_deduplicated', 'marts.conversions', 'marts.sessions'],
         on_schema_change='fail',
+        post_hook="{{ record_change_consumed() }}",
         indexes=[{'columns': ['project_id', 'session_date']}],
     )
 }}
 
--- depends_on: {{ ref('stg_core__sessions') }}  (read by touched_people() in incremental runs)
+-- depends_on: {{ source('core', 'change_log') }}  (read by the change-log macros in incremental runs)
+-- depends_on: {{ ref('int_conversions_deduplicated') }}
 
 with
 
-{% if is_incremental() %}
-touched_people as (
-    {{ touched_people('session_date') }}
-),
-
-window_starts as (
-    {{ window_starts('session_date') }}
-),
-
+{% if change_log_incremental() %}
 affected_days as (
-    select distinct s.project_id, s.session_date
-    from {{ ref('sessions') }} as s
-    where (s.project_id, s.blended_user_id) in (select project_id, blended_user_id from touched_people)
-    union
-    select s.project_id, s.session_date
-    from {{ ref('sessions') }} as s
-    left join window_starts as w on w.project_id = s.project_id
-    where w.window_start is null or s.session_date >= w.window_start
+    {{ changed_days() }}
 ),
 {% endif %}
 
 sessions as (
     select * from {{ ref('sessions') }}
-    {% if is_incremental() %}
+    {% if change_log_incremental() %}
     where (project_id, session_date) in (select project_id, session_date from affected_days)
     {% endif %}
 ),
@@ -59,7 +48,7 @@ dimensioned as (
         is_first_session,
         is_bounce,
         is_engaged,
-        duration_seconds,
+        duration_seconds::numeric as duration_seconds,
         page_views,
         conversions,
         revenue
@@ -82,14 +71,14 @@ final as (
         count(distinct blended_user_id) filter (where is_first_session) as new_people,
         count(*) filter (where is_engaged) as engaged_sessions,
         count(*) filter (where is_bounce) as bounces,
-        (count(*) filter (where is_bounce))::double precision / count(*) as bounce_rate,
+        (count(*) filter (where is_bounce))::numeric / count(*) as bounce_rate,
         sum(duration_seconds) as total_duration_seconds,
         avg(duration_seconds) as avg_session_duration_seconds,
         sum(page_views) as page_views,
-        sum(page_views)::double precision / count(*) as pages_per_session,
+        sum(page_views)::numeric / count(*) as pages_per_session,
         sum(conversions) as conversions,
         count(*) filter (where conversions > 0) as converting_sessions,
-        (count(*) filter (where conversions > 0))::double precision / count(*) as conversion_rate,
+        (count(*) filter (where conversions > 0))::numeric / count(*) as conversion_rate,
         sum(revenue) as revenue
     from dimensioned
     group by 1, 2, 3, 4, 5, 6, 7, 8

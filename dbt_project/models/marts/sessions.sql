@@ -3,9 +3,10 @@
         materialized='incremental',
         incremental_strategy='scoped_delete_insert',
         unique_key=['project_id', 'session_id'],
-        delete_scopes=[['project_id', 'blended_user_id']],
-        window_column='started_at',
+        change_scope='people',
+        change_log_upstream=['intermediate.int_conversions_deduplicated', 'marts.conversions'],
         on_schema_change='fail',
+        post_hook="{{ record_change_consumed() }}",
         indexes=[
             {'columns': ['project_id', 'session_id'], 'unique': true},
             {'columns': ['project_id', 'blended_user_id', 'started_at']},
@@ -14,20 +15,21 @@
     )
 }}
 
--- depends_on: {{ ref('stg_core__sessions') }}  (read by touched_people() in incremental runs)
+{#- One row per session of core.sessions, with the person's session number, its conversions and
+    revenue (in the project's reporting currency; conversions without an exchange rate count, their
+    revenue does not). Incremental on the change log: every session of the changed persons. -#}
+
+-- depends_on: {{ source('core', 'change_log') }}  (read by the change-log macros in incremental runs)
+-- depends_on: {{ ref('int_conversions_deduplicated') }}
 
 with
 
-{% if is_incremental() %}
-touched_people as (
-    {{ touched_people('started_at') }}
-),
-{% endif %}
+{{ changed_people_cte() }}
 
 sessions as (
     select * from {{ ref('int_sessions_classified') }}
-    {% if is_incremental() %}
-    where (project_id, blended_user_id) in (select project_id, blended_user_id from touched_people)
+    {% if change_log_incremental() %}
+    where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
 ),
 
@@ -36,12 +38,13 @@ session_conversions as (
         project_id,
         session_id,
         count(*) as conversions,
-        sum(revenue) as revenue
+        sum(reporting_revenue) as revenue
     from {{ ref('conversions') }}
-    {% if is_incremental() %}
-    where (project_id, blended_user_id) in (select project_id, blended_user_id from touched_people)
+    {% if change_log_incremental() %}
+    where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
     {% endif %}
     group by project_id, session_id
+    having session_id is not null
 ),
 
 joined as (

@@ -1,24 +1,48 @@
 {#- One row per person (blended_user_id): an identified user across all their devices, or an
-    anonymous device never identified. Rebuilt on every run (one row per person, cheap). -#}
+    anonymous device never identified. Incremental on core's change log: every person core changed
+    (and the persons sharing an order with them) is recomputed from marts.sessions, marts.conversions
+    and core's profiles; equals a full refresh. -#}
 {{
     config(
-        materialized='table',
+        materialized='incremental',
+        incremental_strategy='scoped_delete_insert',
+        unique_key=['project_id', 'blended_user_id'],
+        change_scope='people',
+        change_log_upstream=['intermediate.int_conversions_deduplicated', 'marts.conversions', 'marts.sessions'],
+        on_schema_change='fail',
+        post_hook="{{ record_change_consumed() }}",
         indexes=[{'columns': ['project_id', 'blended_user_id'], 'unique': true}],
     )
 }}
 
+-- depends_on: {{ source('core', 'change_log') }}  (read by the change-log macros in incremental runs)
+-- depends_on: {{ ref('int_conversions_deduplicated') }}
+
+{%- set incremental = change_log_incremental() %}
+
 with
+
+{{ changed_people_cte() }}
 
 sessions as (
     select * from {{ ref('sessions') }}
+    {% if incremental %}
+    where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
+    {% endif %}
 ),
 
 conversions as (
     select * from {{ ref('conversions') }}
+    {% if incremental %}
+    where (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
+    {% endif %}
 ),
 
 profiles as (
     select * from {{ ref('stg_core__user_profiles') }}
+    {% if incremental %}
+    where (project_id, user_key) in (select project_id, blended_user_id from changed_people)
+    {% endif %}
 ),
 
 session_stats as (
@@ -51,7 +75,7 @@ conversion_stats as (
         project_id,
         blended_user_id,
         count(*) as conversions,
-        sum(revenue) as revenue,
+        sum(reporting_revenue) as revenue,
         min(converted_at) as first_converted_at,
         max(converted_at) as last_converted_at
     from conversions

@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'attribution'}}, 'description': "Every conversion whose session is in marts.sessions has rows under every attribution model, each touchpoint once."}) }}
 -- Every conversion that has a touchpoint (its session is in marts.sessions) has rows under every
 -- attribution model, and every touchpoint appears once under each model.
 with
