@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 
@@ -176,8 +177,9 @@ def decode_body(raw: bytes, content_encoding: str | None, limit: int, compressio
                 content_type: str | None = None) -> bytes:
     """Undo how an SDK packed its body, within `limit` bytes (BodyTooLarge beyond):
     `Content-Encoding: gzip|deflate` (server SDKs); PostHog's `?compression=gzip-js` (gzip without a
-    header; a gzip body is recognised by its magic bytes whatever the headers say) and `?compression=base64` or a form body `data=<base64>` (posthog-js beacons). BadBody
-    with reason `bad_encoding` when it cannot be undone."""
+    header; a gzip body is also recognised by its magic bytes, whatever the headers say); and
+    `?compression=base64` or a form body `data=<base64>` (posthog-js beacons). BadBody with reason
+    `bad_encoding` when it cannot be undone."""
     encoding = (content_encoding or "identity").strip().lower()
     if encoding not in ("", "identity"):
         if encoding not in ("gzip", "deflate", "x-gzip"):
@@ -210,8 +212,6 @@ def _inflate(raw: bytes, encoding: str, limit: int) -> bytes:
 def _form_base64(raw: bytes, limit: int) -> bytes:
     """`data=<base64 JSON>` (URL-encoded form, PostHog's beacon) -> the JSON bytes; a body that is
     already JSON is returned as is."""
-    from urllib.parse import parse_qs
-
     stripped = raw.lstrip()
     if stripped[:1] in (b"{", b"["):
         return raw
