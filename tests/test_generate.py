@@ -160,12 +160,17 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
     events = truth["events"]
     bots = set(truth["bots"])
     per_stream = defaultdict(list)
+    server_events = 0
     for i, m in unique(ds):
         if m["messageId"] in bots:
             continue
         assert m["messageId"] in events, "every valid non-bot event is in the truth"
+        if "anonymousId" not in m:  # a server event starts no session
+            assert events[m["messageId"]][0] is None
+            server_events += 1
+            continue
         per_stream[m.get("anonymousId") or m["userId"]].append((corrected(ds, i, m), ds.received_ms[i], m["messageId"], m))
-    assert sum(len(v) for v in per_stream.values()) == len(events)
+    assert sum(len(v) for v in per_stream.values()) + server_events == len(events)
     assert not bots & set(events)
     # alias closure from the alias messages
     alias = {m["previousId"]: m["userId"] for _, m in unique(ds) if m["type"] == "alias"}
@@ -214,6 +219,8 @@ def test_truth_sessions_and_conversions_are_consistent(ds):
     sessions = truth["sessions"]
     members = defaultdict(list)
     for mid, (key, user) in truth["events"].items():
+        if key is None:  # a sessionless server event
+            continue
         members[key].append(mid)
         assert sessions[key]["user"] == user
     assert set(members) == set(sessions)

@@ -56,7 +56,7 @@ truth_format = """
   "session_timeout_minutes": 30, "lookback_days": 30,
   "counts": {"messages", "unique_messages", "valid_events", "human_events", "bot_events", "sessions",
              "users", "duplicates", "duplicate_copies", "late", "malformed", "conversions"},
-  "events": {messageId: [session_key, user]},     # every valid, unique, non-bot event
+  "events": {messageId: [session_key, user]},     # every valid, unique, non-bot event (server events: no session)
   "sessions": {session_key: {"stream", "user", "start", "end", "events", "pageviews", "landing_path",
                "referrer_host", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
                "click_id_type", "click_id", "traffic"}},
@@ -1093,6 +1093,14 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
         prev_end = None
         for s in ss:
             ident = next((canon(m["userId"]) for _, m in s.events if "userId" in m), None)
+            if s.dev.is_server:  # server events (userId only) start no session: sessionless, still the person's
+                for _, m in s.events:
+                    ev[m["messageId"]] = [None, ident]
+                    u = users.setdefault(ident, {"ids": set(), "streams": []})
+                    u["ids"].add(m["userId"])
+                    if stream not in u["streams"]:
+                        u["streams"].append(stream)
+                continue
             cur = ident or last or first_user
             key = s.events[0][1]["messageId"]
             if prev_end is not None and s.events[0][0] - prev_end <= 30 * MIN:

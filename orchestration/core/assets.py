@@ -31,11 +31,15 @@ def raw_batch(context: AssetExecutionContext, config: CoreRunConfig, db: Postgre
 
 CORE_OUTPUTS = {
     "events": "One row per event: deduplicated, clock-corrected, enriched, classified, sessionized, stitched.",
-    "sessions": "One row per session (bots excluded).",
+    "sessions": "One row per session (bots excluded; cut from interactive events).",
     "identity_edges": "Explicit identity signals: anonymousId -> userId and alias previousId -> userId.",
     "user_aliases": "Alias closure: every merged user id to its canonical user id.",
     "identity_map": "Device -> user over time, [valid_from, valid_to).",
     "identity_merge_log": "Every change of who an id belongs to, with the event that caused it.",
+    "quarantined_events": "Raw rows the pipeline cannot take (no usable identifier, unknown type, ...), with "
+                          "their reason; they never halt a run.",
+    "data_quality_daily": "Per project and day of receipt: events, quarantined by reason, blocked identifiers "
+                          "by value, adjusted event times by kind, bots, server events.",
 }
 
 

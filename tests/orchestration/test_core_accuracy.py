@@ -25,7 +25,7 @@ def test_every_session_and_user_matches_ground_truth(conn, dataset):
     run_core(conn)
     truth = dataset.truth["events"]  # messageId -> [session key (first messageId), user]
     first = dict(conn.execute("SELECT session_id, message_id FROM core.events WHERE session_event_sequence = 1"))
-    got = {m: [first[s], u] for m, s, u in conn.execute(
+    got = {m: [first.get(s), u] for m, s, u in conn.execute(
         "SELECT message_id, session_id, user_key FROM core.events WHERE NOT is_bot")}
     bots = {m for (m,) in conn.execute("SELECT message_id FROM core.events WHERE is_bot")}
     assert bots == set(dataset.truth["bots"])

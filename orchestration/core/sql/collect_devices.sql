@@ -1,4 +1,10 @@
--- The devices this run recomputes, and how much of each device's history it reads (dev_events).
+-- step collect_devices
+-- reads: batch_events, changed_user_ids, core.events, core.sessions, core.identity_map,
+--        core.identity_merge_log, ops.projects
+-- writes: core.run_users
+-- creates: affected_devices, device_events
+--
+-- The devices this run recomputes, and how much of each device's history it reads (device_events).
 --
 -- Devices: those of the batch, and those whose user ids changed canonical user (an alias).
 -- History: sessions are cut per segment (a gap over the inactivity timeout always starts a new session),
@@ -15,7 +21,7 @@ WITH devices AS (
         SELECT project_id, device_id, min(event_at) AS t0, false AS realiased FROM batch_events GROUP BY 1, 2
         UNION ALL
         SELECT DISTINCT e.project_id, e.device_id, NULL::timestamptz, true FROM core.events e
-        JOIN changed_ids c ON c.project_id = e.project_id AND c.user_id = e.user_id
+        JOIN changed_user_ids c ON c.project_id = e.project_id AND c.user_id = e.user_id
     ) d
     GROUP BY project_id, device_id
 ), sessions AS (
@@ -45,8 +51,9 @@ LEFT JOIN LATERAL (
 ALTER TABLE affected_devices ADD PRIMARY KEY (project_id, device_id);
 ANALYZE affected_devices;
 
-CREATE TEMP TABLE dev_events ON COMMIT DROP AS
+CREATE TEMP TABLE device_events ON COMMIT DROP AS
 SELECT project_id, device_id, message_id, event_type, event_at, received_at, user_id, is_bot, is_new, is_context,
+       is_interactive,
        old_session_id, old_seq, old_user_key,
        CASE WHEN num_nonnulls(utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id) > 0
             THEN md5(concat_ws(E'\x1f', 'u', utm_source, 'm', utm_medium, 'c', utm_campaign, 't', utm_term,
@@ -56,26 +63,26 @@ SELECT project_id, device_id, message_id, event_type, event_at, received_at, use
                                't', ttclid, 'l', li_fat_id))::uuid END AS click_key
 FROM (
     SELECT project_id, device_id, message_id, event_type, event_at, received_at, user_id, is_bot, true AS is_new,
-           false AS is_context, NULL::text AS old_session_id, NULL::integer AS old_seq, NULL::text AS old_user_key,
+           false AS is_context, event_type IN ('page', 'screen', 'track') AND anonymous_id IS NOT NULL AS is_interactive, NULL::text AS old_session_id, NULL::integer AS old_seq, NULL::text AS old_user_key,
            utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id,
            gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id
     FROM batch_events
     UNION ALL
     SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.user_id, e.is_bot, false,
-           false, e.session_id, e.session_event_sequence, e.user_key,
+           false, e.event_type IN ('page', 'screen', 'track') AND e.anonymous_id IS NOT NULL, e.session_id, e.session_event_sequence, e.user_key,
            e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.utm_id,
            e.gclid, e.gbraid, e.wbraid, e.fbclid, e.msclkid, e.ttclid, e.li_fat_id
     FROM core.events e JOIN affected_devices a ON a.project_id = e.project_id AND a.device_id = e.device_id
     WHERE NOT e.is_bot AND e.event_at >= coalesce(a.cut, '-infinity')
     UNION ALL
     SELECT a.project_id, a.device_id, '', 'context', a.cut - make_interval(mins => coalesce(p.session_timeout_minutes, 30) + 1),
-           a.cut, a.context_user, false, false, true, NULL, NULL, NULL,
+           a.cut, a.context_user, false, false, true, false, NULL, NULL, NULL,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM affected_devices a LEFT JOIN ops.projects p ON p.project_id = a.project_id
     WHERE a.cut IS NOT NULL
 ) d;
 
 -- the users the recomputed events had before this run (their profiles are rebuilt)
-DROP TABLE IF EXISTS core.run_users;
-CREATE UNLOGGED TABLE core.run_users AS
-SELECT DISTINCT project_id, old_user_key AS user_key FROM dev_events WHERE old_user_key IS NOT NULL;
+TRUNCATE core.run_users;
+INSERT INTO core.run_users
+SELECT DISTINCT project_id, old_user_key FROM device_events WHERE old_user_key IS NOT NULL;
