@@ -1075,6 +1075,8 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
         streams.setdefault(s.stream, []).append(s)
     ev: dict[str, list] = {}
     sessions: dict[str, dict] = {}
+    server_events: list[tuple[int, str, str]] = []
+    interactive: dict[str, list[tuple[int, str, str | None]]] = {}
     users: dict[str, dict] = {}
     by_user: dict[str, list] = {}
     by_stream_anon: dict[str, list] = {}
@@ -1093,9 +1095,10 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
         prev_end = None
         for s in ss:
             ident = next((canon(m["userId"]) for _, m in s.events if "userId" in m), None)
-            if s.dev.is_server:  # server events (userId only) start no session: sessionless, still the person's
-                for _, m in s.events:
+            if s.dev.is_server:  # server events (userId only) start no session: see attach_server_events below
+                for t, m in s.events:
                     ev[m["messageId"]] = [None, ident]
+                    server_events.append((t, m["messageId"], ident))
                     u = users.setdefault(ident, {"ids": set(), "streams": []})
                     u["ids"].add(m["userId"])
                     if stream not in u["streams"]:
@@ -1116,6 +1119,8 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
                 ev[m["messageId"]] = [key, cur]
                 if m["type"] in ("page", "screen"):
                     pageviews += 1
+                if m["type"] in ("page", "screen", "track"):
+                    interactive.setdefault(stream, []).append((t, key, cur))
             rec = {"stream": stream, "user": cur, "start": iso(s.events[0][0]), "end": iso(s.events[-1][0]),
                    "events": len(s.events), "pageviews": pageviews}
             rec.update(s.info)
@@ -1133,6 +1138,23 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
                     conversions.append({"messageId": m["messageId"], "event": m["event"], "user": cur,
                                         "stream": stream, "session": key, "converted_at": iso(t), "_t": t,
                                         "revenue": props.get("revenue"), "currency": props.get("currency")})
+    # A server event joins its person's session in progress: the session of the person's latest interactive
+    # event before it on any device, within 30 minutes, when that event is its device's latest then and the
+    # session is under 24 h old (orchestration/core/sql/attach_server_events.sql).
+    for lst in interactive.values():
+        lst.sort()
+    for t, mid, user in server_events:
+        best = None
+        for stream in users.get(user, {}).get("streams", []):
+            lst = interactive.get(stream, [])
+            i = bisect.bisect_left(lst, (t,)) - 1
+            if i >= 0 and t - lst[i][0] <= 30 * MIN and lst[i][2] == user and (best is None or lst[i][0] > best[0]):
+                best = lst[i]
+        if best is not None and t - parse_iso(sessions[best[1]]["start"]) < DAY:
+            ev[mid] = [best[1], user]
+            rec = sessions[best[1]]
+            rec["events"] += 1
+            rec["end"] = iso(max(parse_iso(rec["end"]), t))
     for lst in by_user.values():
         lst.sort()
     for lst in by_stream_anon.values():

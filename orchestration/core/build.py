@@ -86,6 +86,7 @@ CORE_BUILD_STEPS: tuple[Step, ...] = (
     Step("sessionize"),
     Step("write_events", bulk_table="core.events"),
     Step("write_sessions"),
+    Step("attach_server_events"),
     Step("record_quality"),
     Step("finish_run", params=("watermark",)),
 )

@@ -73,3 +73,6 @@ CREATE FUNCTION core.json_object(value jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN jsonb_typeof(value) = 'object' THEN value END
 $$;
+
+-- A person's server events (no anonymous id), found by person when their sessions move (attach_server_events.sql).
+CREATE INDEX events_server ON core.events (project_id, user_key) WHERE anonymous_id IS NULL AND user_key IS NOT NULL;

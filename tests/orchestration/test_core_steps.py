@@ -56,6 +56,7 @@ def touched_tables(text: str) -> tuple[set[str], set[str]]:
     """(tables read, tables written) by the SQL, CTE names and function calls left out."""
     sql = re.sub(r"--[^\n]*", "", text)
     sql = re.sub(r"(extract\(\s*\w+|substring\([^()]*?)\s+FROM\b", r"\1,", sql)  # FROM of functions
+    sql = sql.replace("DISTINCT FROM", "DISTINCT_FROM")
     ctes = set(re.findall(r"(\w+) AS (?:MATERIALIZED )?\(", sql))
     written = set(re.findall(r"\b(?:INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\s+([a-z_]+(?:\.[a-z_]+)?)(?![\w.])(?!\s*\()", sql))
     written |= {t for group in re.findall(r"TRUNCATE\s+([a-z_., \n]+);", sql)

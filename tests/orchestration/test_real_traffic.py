@@ -34,26 +34,51 @@ def test_bots_come_from_the_crawler_list_and_http_clients_are_servers(ua, device
     assert row["is_bot"] == (device_type == "bot") and row["is_server"] == (device_type == "server")
 
 
-def test_a_server_order_is_not_a_bot_and_has_no_session_of_its_own(db):
+def test_a_server_order_is_not_a_bot_and_joins_the_session_in_progress(db):
     insert_raw(db, [
         event("v1", "page", 0, anon="d1", url="https://shop.example/?utm_source=news&utm_medium=email"),
         event("v2", "identify", 1, anon="d1", user="u1"),
         event("o1", "track", 2, user="u1", name="Order Completed", ua=CURL),       # the README's curl order
-        event("o2", "track", 3, user="u1", name="Order Completed", ua=None),       # a server SDK, no user agent
+        event("v3", "page", 3, anon="d1"),
+        event("o2", "track", 4, user="u1", name="Order Completed", ua=None),       # a server SDK, no user agent
+        event("o3", "track", 60, user="u1", name="Invoice Paid", ua=None),         # nothing in progress
         event("s1", "identify", 500, user="u2", ua=None),                          # an identify-only person
         event("s2", "alias", 501, user="u2", prev="u2-old", ua=None),
     ])
     run_core(db)
     rows = {m: r for m, *r in db.execute(
-        "SELECT message_id, is_bot, is_server_event, session_id IS NULL, user_key FROM core.events")}
-    assert rows["o1"] == [False, True, True, "u1"] and rows["o2"] == [False, True, True, "u1"]
-    assert rows["v1"][:3] == [False, False, False]
-    assert rows["s1"] == [False, True, True, "u2"] and rows["s2"][2]
-    assert db.execute("SELECT count(*) FROM core.sessions").fetchone()[0] == 1
+        "SELECT message_id, is_bot, is_server_event, session_id, session_event_sequence, user_key FROM core.events")}
+    visit = rows["v1"][2]
+    assert visit is not None and rows["v1"][:2] == [False, False]
+    assert rows["o1"] == [False, True, visit, 3, "u1"] and rows["o2"] == [False, True, visit, 5, "u1"]
+    assert rows["v3"][2:4] == [visit, 4]
+    assert rows["o3"] == [False, True, None, None, "u1"]
+    assert rows["s1"] == [False, True, None, None, "u2"] and rows["s2"][2] is None
+    assert db.execute("SELECT session_id, event_count, channel, ended_at - started_at FROM core.sessions").fetchall() == \
+        [(visit, 5, "Email", dt.timedelta(minutes=4))]
     # the identify-only person still has a profile, seen at their events
     count, first_seen = db.execute("SELECT session_count, first_seen_at FROM core.user_profiles WHERE user_key = 'u2'"
                                    ).fetchone()
     assert count == 0 and abs(first_seen - (T0 + dt.timedelta(minutes=500))) < dt.timedelta(seconds=1)
+
+
+def test_server_events_follow_their_person_across_runs(db):
+    """A late page that starts a session before a held server event pulls it in; incremental = full."""
+    from orchestration.core import build
+    from tests.orchestration.pipeline_helpers import snapshot
+
+    insert_raw(db, [event("w1", "identify", 0, anon="d9", user="u9"), event("w2", "page", 1, anon="d9"),
+                    event("w3", "track", 50, user="u9", name="Order Completed", ua=None)])
+    run_core(db)
+    assert db.execute("SELECT session_id FROM core.events WHERE message_id = 'w3'").fetchone()[0] is None
+    insert_raw(db, [event("w4", "page", 40, anon="d10", user="u9", received_delay_min=300)])   # another device
+    run_core(db)
+    got = dict(db.execute("SELECT message_id, session_id FROM core.events"))
+    assert got["w3"] == got["w4"] is not None
+    incremental = snapshot(db)
+    build.full_refresh(db)
+    run_core(db)
+    assert snapshot(db) == incremental
 
 
 def test_identify_alias_group_never_start_a_session(db):

@@ -53,7 +53,7 @@ ANALYZE affected_devices;
 
 CREATE TEMP TABLE device_events ON COMMIT DROP AS
 SELECT project_id, device_id, message_id, event_type, event_at, received_at, user_id, is_bot, is_new, is_context,
-       is_interactive,
+       is_device_event, is_interactive,
        old_session_id, old_seq, old_user_key,
        CASE WHEN num_nonnulls(utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id) > 0
             THEN md5(concat_ws(E'\x1f', 'u', utm_source, 'm', utm_medium, 'c', utm_campaign, 't', utm_term,
@@ -63,20 +63,22 @@ SELECT project_id, device_id, message_id, event_type, event_at, received_at, use
                                't', ttclid, 'l', li_fat_id))::uuid END AS click_key
 FROM (
     SELECT project_id, device_id, message_id, event_type, event_at, received_at, user_id, is_bot, true AS is_new,
-           false AS is_context, event_type IN ('page', 'screen', 'track') AND anonymous_id IS NOT NULL AS is_interactive, NULL::text AS old_session_id, NULL::integer AS old_seq, NULL::text AS old_user_key,
+           false AS is_context, anonymous_id IS NOT NULL AS is_device_event,
+           event_type IN ('page', 'screen', 'track') AND anonymous_id IS NOT NULL AS is_interactive, NULL::text AS old_session_id, NULL::integer AS old_seq, NULL::text AS old_user_key,
            utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id,
            gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id
     FROM batch_events
     UNION ALL
     SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.user_id, e.is_bot, false,
-           false, e.event_type IN ('page', 'screen', 'track') AND e.anonymous_id IS NOT NULL, e.session_id, e.session_event_sequence, e.user_key,
+           false, e.anonymous_id IS NOT NULL, e.event_type IN ('page', 'screen', 'track') AND e.anonymous_id IS NOT NULL,
+           e.session_id, e.session_event_sequence, e.user_key,
            e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.utm_id,
            e.gclid, e.gbraid, e.wbraid, e.fbclid, e.msclkid, e.ttclid, e.li_fat_id
     FROM core.events e JOIN affected_devices a ON a.project_id = e.project_id AND a.device_id = e.device_id
     WHERE NOT e.is_bot AND e.event_at >= coalesce(a.cut, '-infinity')
     UNION ALL
     SELECT a.project_id, a.device_id, '', 'context', a.cut - make_interval(mins => coalesce(p.session_timeout_minutes, 30) + 1),
-           a.cut, a.context_user, false, false, true, false, NULL, NULL, NULL,
+           a.cut, a.context_user, false, false, true, true, false, NULL, NULL, NULL,
            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM affected_devices a LEFT JOIN ops.projects p ON p.project_id = a.project_id
     WHERE a.cut IS NOT NULL

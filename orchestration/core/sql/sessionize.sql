@@ -5,9 +5,10 @@
 -- device_events (the events of the devices this run touches, from their cut on) -> assigned: sessions cut,
 -- users stitched. The rules (README, "Sessions" and "Identity"), per device stream, ordered by
 -- (event_at, received_at, message_id):
---  0. sessions are cut from interactive events (page, screen, and track with an anonymous id); any other
---     event (identify, alias, group, an event without anonymous id) joins the session in progress on its
---     device (its last interactive event within the timeout) and is sessionless when there is none;
+--  0. sessions are cut from interactive events (page, screen, and track with an anonymous id); identify,
+--     alias and group join the session in progress on their device (its last interactive event within the
+--     timeout) and are sessionless when there is none; an event without anonymous id is sessionless here
+--     (attach_server_events.sql may join it to its person's session in progress);
 --  1. a new segment when an interactive event comes after the project's inactivity timeout (default 30
 --     min) since the device's last interactive event;
 --  2. inside a segment, a new session when an event brings a UTM set, or click ids, other than the last
@@ -26,7 +27,7 @@
 -- per-row offset reads the value at that position: a few sorts of small rows in all, whatever the rules.
 CREATE TEMP TABLE ordered_events ON COMMIT DROP AS
 SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.is_new, e.is_context,
-       e.is_interactive, e.old_session_id, e.old_seq, e.old_user_key,
+       e.is_device_event, e.is_interactive, e.old_session_id, e.old_seq, e.old_user_key,
        CASE WHEN e.user_id IS NOT NULL THEN coalesce(a.canonical_user_id, e.user_id) END AS uid,
        CASE WHEN e.is_interactive THEN e.utm_key END AS utm_key,
        CASE WHEN e.is_interactive THEN e.click_key END AS click_key,
@@ -126,7 +127,7 @@ WITH marks AS (  -- the chain carries small columns only; ordered_events' text c
     FROM splits
 )
 SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.uid, e.ord,
-       x.dev_start_ord AS device_start_ord, e.is_new, e.is_context, e.old_session_id, e.old_seq, e.old_user_key,
+       x.dev_start_ord AS device_start_ord, e.is_new, e.is_context, e.is_device_event, e.old_session_id, e.old_seq, e.old_user_key,
        CASE WHEN NOT x.sessionless THEN md5(e.project_id || '/' || f.message_id) END AS session_id,
        CASE WHEN NOT x.sessionless THEN (x.ord - x.sess_start_ord + 1)::integer END AS session_event_sequence,
        x.user_key

@@ -24,14 +24,19 @@ SELECT
 FROM batch_events b
 LEFT JOIN assigned a ON a.project_id = b.project_id AND a.message_id = b.message_id;  -- bots have no row there
 
--- held events whose session or user changed (write_sessions.sql rewrites their old and new sessions)
+-- held events whose session or user changed (write_sessions.sql rewrites their old and new sessions); the
+-- session of an event without anonymous id is attach_server_events.sql's to set, only its user is here
 CREATE TEMP TABLE changed_events ON COMMIT DROP AS
-SELECT project_id, message_id, device_id, old_session_id, session_id, session_event_sequence, user_key FROM assigned
+SELECT project_id, message_id, device_id, is_device_event, old_session_id, session_id, session_event_sequence, user_key
+FROM assigned
 WHERE NOT is_new AND NOT is_context
-  AND (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key);
+  AND CASE WHEN is_device_event
+           THEN (old_session_id, old_seq, old_user_key) IS DISTINCT FROM (session_id, session_event_sequence, user_key)
+           ELSE old_user_key IS DISTINCT FROM user_key END;
 
 UPDATE core.events e
-SET session_id = c.session_id, session_event_sequence = c.session_event_sequence, user_key = c.user_key,
-    blended_user_id = coalesce(c.user_key, c.device_id)
+SET session_id = CASE WHEN c.is_device_event THEN c.session_id ELSE e.session_id END,
+    session_event_sequence = CASE WHEN c.is_device_event THEN c.session_event_sequence ELSE e.session_event_sequence END,
+    user_key = c.user_key, blended_user_id = coalesce(c.user_key, c.device_id)
 FROM changed_events c
 WHERE e.project_id = c.project_id AND e.message_id = c.message_id;

@@ -9,9 +9,9 @@
 CREATE TEMP TABLE touched_sessions ON COMMIT DROP AS
 SELECT project_id, session_id FROM assigned WHERE is_new AND session_id IS NOT NULL
 UNION
-SELECT project_id, session_id FROM changed_events WHERE session_id IS NOT NULL
+SELECT project_id, session_id FROM changed_events WHERE session_id IS NOT NULL AND is_device_event
 UNION
-SELECT project_id, old_session_id FROM changed_events WHERE old_session_id IS NOT NULL;
+SELECT project_id, old_session_id FROM changed_events WHERE old_session_id IS NOT NULL AND is_device_event;
 ANALYZE touched_sessions;
 
 DELETE FROM core.sessions s USING touched_sessions t
