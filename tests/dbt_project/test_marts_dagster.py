@@ -9,7 +9,8 @@ from orchestration.marts import (
     DBT_ASSETS_OP, dbt_assets_list, dbt_full_refresh_job, dbt_resource, resources, touchline_dbt_assets,
 )
 
-CORE = {AssetKey(["core", t]) for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases")}
+CORE = {AssetKey(["core", t]) for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases",
+                                        "data_quality_daily")}
 MARTS = {AssetKey(["marts", m]) for m in
          ("sessions", "users", "conversions", "attribution", "retention_cohorts", "session_summary_daily")}
 
