@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from touchline import warehouse
 
 SITE = "https://www.northwind-outfitters.com"
 SITE_HOST = "www.northwind-outfitters.com"
@@ -1382,8 +1383,7 @@ def load_raw(conn: "psycopg.Connection", dataset: Dataset, project_id: str, key_
         timings["keys"] = time.perf_counter() - t0
         kp = _copy_text(key_prefix) if key_prefix else "\\N"
         n = 0
-        cols = ("project_id, message_id, type, event, anonymous_id, user_id, previous_id, event_timestamp, "
-                "sent_at, received_at, ip, user_agent, key_prefix, payload")
+        cols = ", ".join(warehouse.RAW_EVENT_COLUMNS)
         dumps = orjson.dumps
         from psycopg.copy import QueuedLibpqWriter  # a thread sends while this one builds rows
 

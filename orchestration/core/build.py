@@ -38,13 +38,24 @@ refresh_geo = lookups.refresh_geo
 refresh_devices = lookups.refresh_devices
 
 
+# SQL fragments compiled from configuration, written {{name}} in a step
+FRAGMENTS: dict[str, Callable[[], str]] = {
+    "referrer_class": traffic.referrer_class_sql,
+    "source_class": traffic.source_class_sql,
+    "channel": traffic.channel_sql,
+    "campaign_parameters": traffic.campaign_parameters_sql,
+    "click_key": traffic.click_key_sql,
+}
+
+
 @lru_cache(maxsize=None)
 def sql(name: str) -> str:
     text = (SQL_DIR / name).read_text()
+    for fragment, compile_sql in FRAGMENTS.items():
+        if "{{" + fragment + "}}" in text:
+            text = text.replace("{{" + fragment + "}}", compile_sql())
     if "{{" in text:
-        text = (text.replace("{{referrer_class}}", traffic.referrer_class_sql())
-                    .replace("{{source_class}}", traffic.source_class_sql())
-                    .replace("{{channel}}", traffic.channel_sql()))
+        raise ValueError(f"{name}: unknown fragment {text[text.index('{{'):].split('}}')[0]}}}}}")
     return text
 
 

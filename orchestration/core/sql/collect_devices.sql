@@ -3,6 +3,7 @@
 --        core.identity_merge_log, ops.projects
 -- writes: core.run_users
 -- creates: affected_devices, device_events
+-- fragments: {{click_key}} (enrichment/traffic.py)
 --
 -- The devices this run recomputes, and how much of each device's history it reads (device_events).
 --
@@ -58,9 +59,7 @@ SELECT project_id, device_id, message_id, event_type, event_at, received_at, use
        CASE WHEN num_nonnulls(utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id) > 0
             THEN md5(concat_ws(E'\x1f', 'u', utm_source, 'm', utm_medium, 'c', utm_campaign, 't', utm_term,
                                'n', utm_content, 'i', utm_id))::uuid END AS utm_key,
-       CASE WHEN num_nonnulls(gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id) > 0
-            THEN md5(concat_ws(E'\x1f', 'g', gclid, 'gb', gbraid, 'wb', wbraid, 'f', fbclid, 'm', msclkid,
-                               't', ttclid, 'l', li_fat_id))::uuid END AS click_key
+       {{click_key}} AS click_key
 FROM (
     SELECT project_id, device_id, message_id, event_type, event_at, received_at, user_id, is_bot, true AS is_new,
            false AS is_context, anonymous_id IS NOT NULL AS is_device_event,

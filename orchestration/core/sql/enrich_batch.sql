@@ -1,7 +1,8 @@
 -- step enrich_batch
 -- reads: core.raw_batch, ops.projects, core.geo_lookup, core.device_lookup
 -- creates: batch_base, batch_traffic, batch_events
--- fragments: {{referrer_class}}, {{source_class}}, {{channel}} (compiled from enrichment/traffic_rules.yaml)
+-- fragments: {{referrer_class}}, {{source_class}}, {{channel}} (compiled from enrichment/traffic_rules.yaml),
+--            {{campaign_parameters}} (enrichment/traffic.py)
 --
 -- core.raw_batch (its rows without a quarantine reason) -> batch_events: event time taken by rule,
 -- parsed (page, UTM, click ids), classified (referrer class, channel) and enriched (geo, device; bot and
@@ -95,8 +96,7 @@ WITH traffic AS (
         SELECT jsonb_object_agg(m.kv[1], CASE WHEN m.kv[2] ~ '[%+]' THEN core.url_decode(m.kv[2]) ELSE m.kv[2] END
                                 ORDER BY m.n DESC) AS params
         FROM regexp_matches(substring(t.url_key FROM '\?[^#]*'), '[?&]([^=&#]+)=([^&#]*)', 'g') WITH ORDINALITY AS m(kv, n)
-        WHERE m.kv[1] IN ('utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'utm_id',
-                          'gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'ttclid', 'li_fat_id')
+        WHERE m.kv[1] IN ({{campaign_parameters}})
     ) q
 ), with_referrer AS MATERIALIZED (
     SELECT p.*, {{referrer_class}} AS referrer_class FROM parsed p
