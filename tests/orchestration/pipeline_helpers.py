@@ -21,6 +21,8 @@ SNAPSHOT_TABLES = {
     "core.identity_map": "project_id, device_id, valid_from",
     "core.identity_merge_log": "project_id, id_kind, id_value, merged_at, to_user_key",
     "core.user_profiles": "project_id, user_key",
+    "core.quarantined_events": "project_id, message_id",
+    "core.data_quality_daily": "project_id, day, metric, detail",
 }
 
 

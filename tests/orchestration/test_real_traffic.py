@@ -14,8 +14,9 @@ CURL = "curl/8.5.0"
 @pytest.fixture()
 def db(conn):
     reset(conn)
-    conn.execute("TRUNCATE core.quarantined_events, core.data_quality_daily")
-    return conn
+    conn.execute("DELETE FROM ops.projects WHERE project_id = 'p'")  # default settings unless a test sets them
+    yield conn
+    conn.execute("DELETE FROM ops.projects WHERE project_id = 'p'")
 
 
 @pytest.mark.parametrize(("ua", "device_type"), [
@@ -166,7 +167,6 @@ def test_traits_come_from_identify_and_null_clears_latest(db):
     build.full_refresh(db)
     run_core(db)
     assert db.execute("SELECT traits->>'plan' FROM core.user_profiles WHERE user_key = 'u6'").fetchone()[0] == "free"
-    db.execute("UPDATE ops.projects SET traits_from_context = false WHERE project_id = 'p'")
 
 
 def test_posthog_set_and_set_once(db):

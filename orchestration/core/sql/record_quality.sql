@@ -28,9 +28,13 @@ WITH by_time_source AS (
     SELECT project_id, (received_at AT TIME ZONE 'UTC')::date, 'quarantined', quarantine_reason, count(*)
     FROM core.raw_batch WHERE quarantine_reason IS NOT NULL GROUP BY 1, 2, 4
     UNION ALL
-    SELECT r.project_id, (r.received_at AT TIME ZONE 'UTC')::date, 'blocked_identifier', v.value, count(*)
-    FROM core.raw_batch r CROSS JOIN LATERAL unnest(r.blocked_identifiers) AS v(value)
-    WHERE r.blocked_identifiers <> '{}' GROUP BY 1, 2, 4
+    SELECT b.project_id, (b.received_at AT TIME ZONE 'UTC')::date, 'blocked_identifier', v.value, count(*)
+    FROM (SELECT project_id, received_at, blocked_identifiers FROM batch_events WHERE blocked_identifiers <> '{}'
+          UNION ALL
+          SELECT project_id, received_at, blocked_identifiers FROM core.raw_batch
+          WHERE quarantine_reason IS NOT NULL AND blocked_identifiers <> '{}') b
+    CROSS JOIN LATERAL unnest(b.blocked_identifiers) AS v(value)
+    GROUP BY 1, 2, 4
 )
 SELECT project_id, day, metric, detail, n FROM counters WHERE n > 0
 ON CONFLICT (project_id, day, metric, detail) DO UPDATE SET count = q.count + excluded.count;

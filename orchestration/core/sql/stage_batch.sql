@@ -43,4 +43,4 @@ SELECT project_id, message_id, type, event, kept_anonymous_id, kept_user_id, kep
             WHEN jsonb_typeof(payload) <> 'object' THEN 'payload_not_an_object'
        END AS quarantine_reason
 FROM screened;
-ANALYZE core.raw_batch (project_id, message_id, anonymous_id, user_id, ip, user_agent);  -- not the payloads
+ANALYZE core.raw_batch (project_id, message_id, anonymous_id, user_id, ip, user_agent, quarantine_reason);  -- not the payloads
