@@ -18,8 +18,9 @@ class CoreRunConfig(Config):
 
 
 @asset(key=["core", "raw_batch"], deps=[RAW_EVENTS], group_name="core", kinds={"postgres"},
-       description="The raw events this run processes: received since the watermark, not yet in core.events, "
-                   "one per (project, messageId), the earliest received copy.")
+       description="The raw events this run processes: received since the watermark, in neither core.events nor "
+                   "the quarantine, one per (project, messageId), the earliest received copy; blocked identifier "
+                   "values taken as absent, rows the pipeline cannot take marked with a quarantine reason.")
 def raw_batch(context: AssetExecutionContext, config: CoreRunConfig, db: PostgresResource):
     with db.connect() as conn:
         if config.full_refresh:
@@ -48,7 +49,8 @@ CORE_OUTPUTS = {
           for name, desc in CORE_OUTPUTS.items()},
     deps=[AssetKey(["core", "raw_batch"]), AssetKey(["core", "geo_lookup"]), AssetKey(["core", "device_lookup"])],
     name="core_build",
-    description="Recompute every device the batch touches, in one transaction (see orchestration/core/build.py).",
+    description="Recompute every device the batch touches, in one transaction, by the declared steps of "
+                "orchestration/core/build.py (CORE_BUILD_STEPS).",
 )
 def core_build(context: AssetExecutionContext, db: PostgresResource):
     with db.connect() as conn:

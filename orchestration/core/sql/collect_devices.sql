@@ -17,16 +17,16 @@
 -- event before all sessions) the device's whole history is read.
 CREATE TEMP TABLE affected_devices ON COMMIT DROP AS
 WITH devices AS (
-    SELECT project_id, device_id, min(t0) AS t0, bool_or(realiased) AS realiased
+    SELECT project_id, device_id, min(earliest_new_event_at) AS earliest_new_event_at, bool_or(realiased) AS realiased
     FROM (
-        SELECT project_id, device_id, min(event_at) AS t0, false AS realiased FROM batch_events GROUP BY 1, 2
+        SELECT project_id, device_id, min(event_at) AS earliest_new_event_at, false AS realiased FROM batch_events GROUP BY 1, 2
         UNION ALL
         SELECT DISTINCT e.project_id, e.device_id, NULL::timestamptz, true FROM core.events e
         JOIN changed_user_ids c ON c.project_id = e.project_id AND c.user_id = e.user_id
     ) d
     GROUP BY project_id, device_id
 ), sessions AS (
-    SELECT s.project_id, s.device_id, s.started_at, d.t0,
+    SELECT s.project_id, s.device_id, s.started_at, d.earliest_new_event_at,
            coalesce(s.started_at - lag(s.ended_at) OVER w > make_interval(mins => coalesce(p.session_timeout_minutes, 30)),
                     true) AS segment_start
     FROM core.sessions s
@@ -35,10 +35,10 @@ WITH devices AS (
     WINDOW w AS (PARTITION BY s.project_id, s.device_id ORDER BY s.started_at, s.ended_at)
 ), cuts AS (
     SELECT project_id, device_id, max(started_at) AS cut FROM sessions
-    WHERE segment_start AND started_at <= t0
+    WHERE segment_start AND started_at <= earliest_new_event_at
     GROUP BY project_id, device_id
 )
-SELECT d.project_id, d.device_id, x.cut, x.context_user
+SELECT d.project_id, d.device_id, identified_before_cut.cut, identified_before_cut.context_user
 FROM devices d
 LEFT JOIN cuts c ON c.project_id = d.project_id AND c.device_id = d.device_id
 LEFT JOIN LATERAL (
@@ -48,7 +48,7 @@ LEFT JOIN LATERAL (
                   WHERE l.project_id = d.project_id AND l.id_kind = 'device' AND l.id_value = d.device_id
                     AND l.rule = 'first_identification' AND l.merged_at < c.cut)
     ORDER BY m.valid_from DESC LIMIT 1
-) x ON true;
+) identified_before_cut ON true;
 ALTER TABLE affected_devices ADD PRIMARY KEY (project_id, device_id);
 ANALYZE affected_devices;
 

@@ -33,7 +33,7 @@ SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.rece
        CASE WHEN e.is_interactive THEN e.click_key END AS click_key,
        row_number() OVER w AS ord,
        CASE WHEN (e.project_id, e.device_id) IS DISTINCT FROM (lag(e.project_id) OVER w, lag(e.device_id) OVER w)
-            THEN 1 ELSE 0 END AS dev_start,
+            THEN 1 ELSE 0 END AS device_start,
        make_interval(mins => coalesce(p.session_timeout_minutes, 30)) AS timeout
 FROM device_events e
 LEFT JOIN ops.projects p ON p.project_id = e.project_id
@@ -45,16 +45,16 @@ WINDOW w AS (ORDER BY e.project_id COLLATE "C", e.device_id COLLATE "C", e.event
 CREATE TEMP TABLE assigned ON COMMIT DROP AS
 WITH marks AS (  -- the chain carries small columns only; ordered_events' text columns join back at the end
     SELECT s.*,
-           max(CASE WHEN dev_start = 1 THEN ord END) OVER o AS dev_start_ord,
+           max(CASE WHEN device_start = 1 THEN ord END) OVER o AS device_start_ord,
            max(CASE WHEN is_interactive THEN ord END) OVER before AS prev_interactive_ord,
            max(CASE WHEN utm_key IS NOT NULL THEN ord END) OVER before AS prev_utm_ord,
            max(CASE WHEN click_key IS NOT NULL THEN ord END) OVER before AS prev_click_ord
-    FROM (SELECT ord, dev_start, is_interactive, event_at, timeout, uid, utm_key, click_key FROM ordered_events) s
+    FROM (SELECT ord, device_start, is_interactive, event_at, timeout, uid, utm_key, click_key FROM ordered_events) s
     WINDOW o AS (ORDER BY ord), before AS (ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ), activity AS (
     -- rules 0 and 1: is a session in progress (the device's last interactive event within the timeout)?
     SELECT marks.*,
-           coalesce(prev_interactive_ord >= dev_start_ord
+           coalesce(prev_interactive_ord >= device_start_ord
                     AND event_at - lag(event_at, (ord - coalesce(prev_interactive_ord, ord))::integer) OVER o <= timeout,
                     false) AS in_progress
     FROM marks WINDOW o AS (ORDER BY ord)
@@ -102,7 +102,7 @@ WITH marks AS (  -- the chain carries small columns only; ordered_events' text c
     SELECT prev_user.*,
            min(CASE WHEN uid IS NOT NULL THEN ord END) OVER r AS next_uid_ord,
            min(CASE WHEN psess_break = 1 THEN ord END) OVER r_after AS next_psess_ord,
-           min(CASE WHEN dev_start = 1 THEN ord END) OVER r_after AS next_dev_ord
+           min(CASE WHEN device_start = 1 THEN ord END) OVER r_after AS next_device_ord
     FROM prev_user
     WINDOW r AS (ORDER BY ord DESC), r_after AS (ORDER BY ord DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
 ), next_user AS (
@@ -111,10 +111,10 @@ WITH marks AS (  -- the chain carries small columns only; ordered_events' text c
 ), users AS (
     -- rule 4
     SELECT next_user.*,
-           CASE WHEN prev_uid_ord >= dev_start_ord AND prev_uid_psess = psess_start_ord THEN prev_uid
+           CASE WHEN prev_uid_ord >= device_start_ord AND prev_uid_psess = psess_start_ord THEN prev_uid
                 WHEN next_uid_ord < coalesce(next_psess_ord, next_uid_ord + 1) THEN next_uid
-                WHEN prev_uid_ord >= dev_start_ord THEN prev_uid
-                WHEN next_uid_ord < coalesce(next_dev_ord, next_uid_ord + 1) THEN next_uid END AS user_key
+                WHEN prev_uid_ord >= device_start_ord THEN prev_uid
+                WHEN next_uid_ord < coalesce(next_device_ord, next_uid_ord + 1) THEN next_uid END AS user_key
     FROM next_user
 ), splits AS (
     -- rule 5
@@ -122,12 +122,12 @@ WITH marks AS (  -- the chain carries small columns only; ordered_events' text c
            CASE WHEN psess_break = 1 OR user_key IS DISTINCT FROM lag(user_key) OVER o THEN 1 ELSE 0 END AS sess_break
     FROM users WINDOW o AS (ORDER BY ord)
 ), sessions AS (
-    SELECT ord, dev_start_ord, user_key, sessionless,
+    SELECT ord, device_start_ord, user_key, sessionless,
            max(CASE WHEN sess_break = 1 THEN ord END) OVER (ORDER BY ord) AS sess_start_ord
     FROM splits
 )
 SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.uid, e.ord,
-       x.dev_start_ord AS device_start_ord, e.is_new, e.is_context, e.is_device_event, e.old_session_id, e.old_seq, e.old_user_key,
+       x.device_start_ord AS device_start_ord, e.is_new, e.is_context, e.is_device_event, e.old_session_id, e.old_seq, e.old_user_key,
        CASE WHEN NOT x.sessionless THEN md5(e.project_id || '/' || f.message_id) END AS session_id,
        CASE WHEN NOT x.sessionless THEN (x.ord - x.sess_start_ord + 1)::integer END AS session_event_sequence,
        x.user_key
