@@ -98,7 +98,7 @@ CORE_BUILD_STEPS: tuple[Step, ...] = (
     Step("write_events", bulk_table="core.events"),
     Step("write_sessions"),
     Step("attach_server_events"),
-    Step("record_quality"),
+    Step("record_quality", params=("watermark",)),
     Step("finish_run", params=("watermark",)),
 )
 

@@ -53,7 +53,7 @@ CREATE TABLE core.quarantined_events (
 
 -- Data quality per project and UTC day of receipt: one counter per (metric, detail).
 --   events (detail ''), quarantined (reason), blocked_identifier (value), event_time (event_time_source),
---   bots (''), server_events ('')
+--   bots (''), server_events (''), rejected_at_ingest (reason: raw.rejected_events)
 CREATE TABLE core.data_quality_daily (
     project_id   text NOT NULL,
     day          date NOT NULL,

@@ -218,3 +218,30 @@ def test_a_poison_row_does_not_fail_the_blocking_check(db, database_url, check_n
     held = {m for (m,) in db.execute("SELECT message_id FROM core.events UNION ALL"
                                      " SELECT message_id FROM core.quarantined_events")}
     assert held == ids
+
+
+def test_data_quality_counts_once_across_runs_and_equals_a_full_refresh(db):
+    from orchestration.core import build
+
+    db.execute("TRUNCATE raw.rejected_events")
+    db.execute("INSERT INTO raw.rejected_events (project_id, received_at, reason, payload) VALUES"
+               " ('p', %s, 'invalid_json', '{'), ('p', %s, 'missing_ids', '{}'), (NULL, %s, 'unknown_key', 'x')",
+               (T0, T0, T0))
+    insert_raw(db, [event("k1", "page", 0, anon="d1"), event("k2", "bogus", 1, anon="d1"),
+                    event("k3", "page", 2, anon="null", ua=None, user="u1")])
+    run_core(db)
+    insert_raw(db, [event("k4", "page", 3, anon="d1", ua="Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
+                    event("k1", "page", 0, anon="d1", received_delay_min=5)])   # a retried copy
+    run_core(db)
+    run_core(db)
+    day = T0.date()
+    counts = {(m, d): n for m, d, n in db.execute(
+        "SELECT metric, detail, count FROM core.data_quality_daily WHERE project_id = 'p' AND day = %s", (day,))}
+    assert counts == {("events", ""): 3, ("event_time", "skew_corrected"): 3, ("quarantined", "unknown_type"): 1,
+                      ("rejected_at_ingest", "invalid_json"): 1, ("rejected_at_ingest", "missing_ids"): 1,
+                      ("blocked_identifier", "null"): 1, ("bots", ""): 1, ("server_events", ""): 1}
+    incremental = db.execute("SELECT * FROM core.data_quality_daily ORDER BY 1, 2, 3, 4").fetchall()
+    build.full_refresh(db)
+    run_core(db)
+    assert db.execute("SELECT * FROM core.data_quality_daily ORDER BY 1, 2, 3, 4").fetchall() == incremental
+    db.execute("TRUNCATE raw.rejected_events")

@@ -1,6 +1,6 @@
 -- Data quality per project and UTC day of receipt, one row per (metric, detail): events taken into core,
--- quarantined rows by reason, blocked identifier values, adjusted event times by kind, bots, server events
--- (core.data_quality_daily, written by the core build). events_received = events + quarantined.
+-- quarantined rows by reason, events rejected at ingest by reason, blocked identifier values, adjusted event
+-- times by kind, bots, server events (core.data_quality_daily, written by the core build).
 with
 
 source as (
