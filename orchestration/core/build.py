@@ -184,10 +184,6 @@ def build_core(conn: psycopg.Connection) -> dict:
     return stats
 
 
-def profile_rules() -> dict:
-    return rules.profile_rules()
-
-
 def build_profiles(conn: psycopg.Connection) -> dict:
     profile_rules = rules.profile_rules()
     with conn.transaction():
