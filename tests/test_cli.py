@@ -212,3 +212,21 @@ def test_bi_login_connects_over_tcp_with_a_password_and_reads_marts_only(tmp_pat
                                  " WHERE rolname = 'metabase'").fetchone()[0]
     finally:
         subprocess.run([str(BIN / "touchline"), "db", "stop"], env=env, capture_output=True, timeout=120)
+
+
+def test_projects_set_the_rules_for_real_traffic(database_url, conn):
+    assert touchline("projects", "create", "Junk Shop").returncode == 0
+    default = conn.execute("SELECT blocked_identifiers, max_event_age_days, traits_from_context FROM ops.projects"
+                           " WHERE project_id = 'junk-shop'").fetchone()
+    assert {"undefined", "null", "0", "anonymous", "[object object]", "distinct_id"} <= set(default[0])
+    assert default[1:] == (3650, False)
+    assert touchline("projects", "set", "junk-shop", "blocked_identifiers", " Visitor ", "--add").returncode == 0
+    assert touchline("projects", "set", "junk-shop", "blocked_identifiers", "guest", "--remove").returncode == 0
+    assert touchline("projects", "set", "junk-shop", "max_event_age_days", "30").returncode == 0
+    assert touchline("projects", "set", "junk-shop", "traits_from_context", "yes").returncode == 0
+    blocked, age, from_context = conn.execute(
+        "SELECT blocked_identifiers, max_event_age_days, traits_from_context FROM ops.projects"
+        " WHERE project_id = 'junk-shop'").fetchone()
+    assert "visitor" in blocked and "guest" not in blocked and (age, from_context) == (30, True)
+    bad = touchline("projects", "set", "junk-shop", "traits_from_context", "maybe")
+    assert bad.returncode == 2 and bad.stderr.strip() == "touchline: traits_from_context: must be true or false"

@@ -160,12 +160,16 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
     events = truth["events"]
     bots = set(truth["bots"])
     per_stream = defaultdict(list)
+    server_events = []
     for i, m in unique(ds):
         if m["messageId"] in bots:
             continue
         assert m["messageId"] in events, "every valid non-bot event is in the truth"
+        if "anonymousId" not in m:  # a server event starts no session (it may join one: checked below)
+            server_events.append((corrected(ds, i, m), m))
+            continue
         per_stream[m.get("anonymousId") or m["userId"]].append((corrected(ds, i, m), ds.received_ms[i], m["messageId"], m))
-    assert sum(len(v) for v in per_stream.values()) == len(events)
+    assert sum(len(v) for v in per_stream.values()) + len(server_events) == len(events)
     assert not bots & set(events)
     # alias closure from the alias messages
     alias = {m["previousId"]: m["userId"] for _, m in unique(ds) if m["type"] == "alias"}
@@ -175,9 +179,14 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
             u = alias[u]
         return u
 
+    # a server event's session is its person's session in progress: the last interactive event before it
+    # on a device of the person, within 30 minutes (no session spans 24 h)
+    joined = Counter(events[m["messageId"]][0] for _, m in server_events if events[m["messageId"]][0])
+    interactive = []   # (time, session key, user, stream) of every interactive event, filled below
     derived_sessions = 0
     for stream, evs in per_stream.items():
         evs.sort(key=lambda e: e[:3])
+        times = {mid: t for t, _, mid, _ in evs}
         sessions, cur = [], None
         for t, _, mid, m in evs:
             camp = campaign_of(m)
@@ -200,13 +209,24 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
                     assert canon(m["userId"]) == user, "no user change inside a session"
                     last = user
                 assert events[m["messageId"]] == [key, user], (stream, m["messageId"])
+            interactive += [(times[m["messageId"]], key, user, stream) for m in s["events"]
+                            if m["type"] in ("page", "screen", "track")]
             ts = truth["sessions"][key]
-            assert ts["stream"] == stream and ts["user"] == user and ts["events"] == len(s["events"])
+            assert ts["stream"] == stream and ts["user"] == user and ts["events"] == len(s["events"]) + joined[key]
             assert s["last"] - s["start"] < 24 * gen.HOUR
         # margins against clock noise: no campaign-only splits, more than 45 min between sessions
         for a, b in zip(sessions, sessions[1:]):
             assert b["start"] - a["last"] > 45 * gen.MIN
     assert derived_sessions == len(truth["sessions"])
+    interactive.sort()
+    for t, m in server_events:
+        user = canon(m["userId"])
+        before = [e for e in interactive if t - 30 * gen.MIN <= e[0] < t]
+        last_per_stream = {e[3]: e for e in before}   # sorted: the stream's latest wins
+        mine = sorted(e for e in last_per_stream.values() if e[2] == user)
+        expected = mine[-1][1] if mine and t - ms(truth["sessions"][mine[-1][1]]["start"]) < 24 * gen.HOUR else None
+        assert events[m["messageId"]] == [expected, user]
+    assert server_events and len(joined) < len(server_events)
 
 
 def test_truth_sessions_and_conversions_are_consistent(ds):
@@ -214,6 +234,8 @@ def test_truth_sessions_and_conversions_are_consistent(ds):
     sessions = truth["sessions"]
     members = defaultdict(list)
     for mid, (key, user) in truth["events"].items():
+        if key is None:  # a sessionless server event
+            continue
         members[key].append(mid)
         assert sessions[key]["user"] == user
     assert set(members) == set(sessions)
@@ -300,6 +322,8 @@ def test_post_http_restamps_sent_at_with_device_skew():
     sessions = small.truth["sessions"]
     for mid, t in got:
         key, _ = small.truth["events"][mid]
+        if key is None:  # a sessionless server event: no session window to fall in
+            continue
         assert ms(sessions[key]["start"]) - 5000 <= t <= ms(sessions[key]["end"]) + 5000
 
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from touchline import warehouse
 
 SITE = "https://www.northwind-outfitters.com"
 SITE_HOST = "www.northwind-outfitters.com"
@@ -56,7 +57,7 @@ truth_format = """
   "session_timeout_minutes": 30, "lookback_days": 30,
   "counts": {"messages", "unique_messages", "valid_events", "human_events", "bot_events", "sessions",
              "users", "duplicates", "duplicate_copies", "late", "malformed", "conversions"},
-  "events": {messageId: [session_key, user]},     # every valid, unique, non-bot event
+  "events": {messageId: [session_key, user]},     # every valid, unique, non-bot event (server events: no session)
   "sessions": {session_key: {"stream", "user", "start", "end", "events", "pageviews", "landing_path",
                "referrer_host", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
                "click_id_type", "click_id", "traffic"}},
@@ -1075,6 +1076,8 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
         streams.setdefault(s.stream, []).append(s)
     ev: dict[str, list] = {}
     sessions: dict[str, dict] = {}
+    server_events: list[tuple[int, str, str]] = []
+    interactive: dict[str, list[tuple[int, str, str | None]]] = {}
     users: dict[str, dict] = {}
     by_user: dict[str, list] = {}
     by_stream_anon: dict[str, list] = {}
@@ -1093,6 +1096,15 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
         prev_end = None
         for s in ss:
             ident = next((canon(m["userId"]) for _, m in s.events if "userId" in m), None)
+            if s.dev.is_server:  # server events (userId only) start no session: see attach_server_events below
+                for t, m in s.events:
+                    ev[m["messageId"]] = [None, ident]
+                    server_events.append((t, m["messageId"], ident))
+                    u = users.setdefault(ident, {"ids": set(), "streams": []})
+                    u["ids"].add(m["userId"])
+                    if stream not in u["streams"]:
+                        u["streams"].append(stream)
+                continue
             cur = ident or last or first_user
             key = s.events[0][1]["messageId"]
             if prev_end is not None and s.events[0][0] - prev_end <= 30 * MIN:
@@ -1108,6 +1120,8 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
                 ev[m["messageId"]] = [key, cur]
                 if m["type"] in ("page", "screen"):
                     pageviews += 1
+                if m["type"] in ("page", "screen", "track"):
+                    interactive.setdefault(stream, []).append((t, key, cur))
             rec = {"stream": stream, "user": cur, "start": iso(s.events[0][0]), "end": iso(s.events[-1][0]),
                    "events": len(s.events), "pageviews": pageviews}
             rec.update(s.info)
@@ -1125,6 +1139,23 @@ def _truth(sim: _Sim, messages, late_ids, dups, bad) -> dict:
                     conversions.append({"messageId": m["messageId"], "event": m["event"], "user": cur,
                                         "stream": stream, "session": key, "converted_at": iso(t), "_t": t,
                                         "revenue": props.get("revenue"), "currency": props.get("currency")})
+    # A server event joins its person's session in progress: the session of the person's latest interactive
+    # event before it on any device, within 30 minutes, when that event is its device's latest then and the
+    # session is under 24 h old (orchestration/core/sql/attach_server_events.sql).
+    for lst in interactive.values():
+        lst.sort()
+    for t, mid, user in server_events:
+        best = None
+        for stream in users.get(user, {}).get("streams", []):
+            lst = interactive.get(stream, [])
+            i = bisect.bisect_left(lst, (t,)) - 1
+            if i >= 0 and t - lst[i][0] <= 30 * MIN and lst[i][2] == user and (best is None or lst[i][0] > best[0]):
+                best = lst[i]
+        if best is not None and t - parse_iso(sessions[best[1]]["start"]) < DAY:
+            ev[mid] = [best[1], user]
+            rec = sessions[best[1]]
+            rec["events"] += 1
+            rec["end"] = iso(max(parse_iso(rec["end"]), t))
     for lst in by_user.values():
         lst.sort()
     for lst in by_stream_anon.values():
@@ -1352,8 +1383,7 @@ def load_raw(conn: "psycopg.Connection", dataset: Dataset, project_id: str, key_
         timings["keys"] = time.perf_counter() - t0
         kp = _copy_text(key_prefix) if key_prefix else "\\N"
         n = 0
-        cols = ("project_id, message_id, type, event, anonymous_id, user_id, previous_id, event_timestamp, "
-                "sent_at, received_at, ip, user_agent, key_prefix, payload")
+        cols = ", ".join(warehouse.RAW_EVENT_COLUMNS)
         dumps = orjson.dumps
         from psycopg.copy import QueuedLibpqWriter  # a thread sends while this one builds rows
 

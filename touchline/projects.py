@@ -29,6 +29,11 @@ def _text_list(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _identifier_list(value: str) -> list[str]:
+    """Blocked identifier values are compared trimmed and lower-cased: stored that way."""
+    return [v.lower() for v in _text_list(value)]
+
+
 def _bool(value: str) -> bool:
     v = value.strip().lower()
     if v in ("true", "yes", "on", "1"):
@@ -65,6 +70,13 @@ class Setting:
 SETTINGS: dict[str, Setting] = {s.name: s for s in [
     Setting("session_timeout_minutes", _int_positive,
             "minutes of inactivity that end a session (default 30; stored sessions follow after a full refresh)"),
+    Setting("blocked_identifiers", _identifier_list,
+            "identifier values treated as absent (trimmed, case-insensitive; empty values and values made only "
+            "of zeros and dashes always are); the default lists undefined, null, 0, anonymous, ...", list_valued=True),
+    Setting("max_event_age_days", _int_positive,
+            "an event time more than this many days before receipt takes the receipt time (default 3650)"),
+    Setting("traits_from_context", _bool,
+            "whether context.traits of events other than identify change profiles (default false)"),
     Setting("allowed_origins", _text_list,
             "browser origins allowed to send with this project's keys (`*` = any; the default)", list_valued=True),
     Setting("tracker_path", _tracker_path,

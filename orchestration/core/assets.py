@@ -20,8 +20,9 @@ class CoreRunConfig(Config):
 
 
 @asset(key=["core", "raw_batch"], deps=[RAW_EVENTS], group_name="core", kinds={"postgres"},
-       description="The raw events this run processes: received since the watermark, not yet in core.events, "
-                   "one per (project, messageId), the earliest received copy.")
+       description="The raw events this run processes: received since the watermark, in neither core.events nor "
+                   "the quarantine, one per (project, messageId), the earliest received copy; blocked identifier "
+                   "values taken as absent, rows the pipeline cannot take marked with a quarantine reason.")
 def raw_batch(context: AssetExecutionContext, config: CoreRunConfig, db: PostgresResource, run_lock: CoreRunLock):
     with db.connect() as conn:
         stats = build.stage_batch(conn, full_refresh=config.full_refresh)
@@ -34,11 +35,15 @@ def raw_batch(context: AssetExecutionContext, config: CoreRunConfig, db: Postgre
 
 CORE_OUTPUTS = {
     "events": "One row per event: deduplicated, clock-corrected, enriched, classified, sessionized, stitched.",
-    "sessions": "One row per session (bots excluded).",
+    "sessions": "One row per session (bots excluded; cut from interactive events).",
     "identity_edges": "Explicit identity signals: anonymousId -> userId and alias previousId -> userId.",
     "user_aliases": "Alias closure: every merged user id to its canonical user id.",
     "identity_map": "Device -> user over time, [valid_from, valid_to).",
     "identity_merge_log": "Every change of who an id belongs to, with the event that caused it.",
+    "quarantined_events": "Raw rows the pipeline cannot take (no usable identifier, unknown type, ...), with "
+                          "their reason; they never halt a run.",
+    "data_quality_daily": "Per project and day of receipt: events, quarantined by reason, blocked identifiers "
+                          "by value, adjusted event times by kind, bots, server events.",
     "change_log": "Persons and sessions each build changed, for the dbt marts to recompute (issue 11).",
 }
 
@@ -48,7 +53,8 @@ CORE_OUTPUTS = {
           for name, desc in CORE_OUTPUTS.items()},
     deps=[AssetKey(["core", "raw_batch"]), AssetKey(["core", "geo_lookup"]), AssetKey(["core", "device_lookup"])],
     name="core_build",
-    description="Recompute every device the batch touches, in one transaction (see orchestration/core/build.py).",
+    description="Recompute every device the batch touches, in one transaction, by the declared steps of "
+                "orchestration/core/build.py (CORE_BUILD_STEPS).",
 )
 def core_build(context: AssetExecutionContext, db: PostgresResource, run_lock: CoreRunLock):
     with db.connect() as conn:

@@ -1,45 +1,109 @@
 """The core build, as plain functions on a psycopg connection (the Dagster assets call them).
 
 One run: stage the new raw events (`stage_batch`), look up distinct IPs and user agents
-(`refresh_geo`, `refresh_devices`), then `build_core` recomputes, in one transaction, every device the
-batch touches from the segment its earliest new event falls in (its whole history when a new
-identification or an alias can re-stitch the past: see sql/collect_devices.sql), rewriting only the rows
-that change, and `build_profiles` the users involved. A full refresh stages all of raw and runs the same
-code after emptying core inside the build's own transaction (readers see the old core or the new one,
-never an empty one), so incremental runs equal a full rebuild by construction
-(tests/orchestration/test_core_accuracy.py).
+(`refresh_geo`, `refresh_devices`: enrichment's loaders), then `build_core` runs the declared steps of
+`CORE_BUILD_STEPS` in one transaction: every device the batch touches is recomputed from the segment its
+earliest new event falls in (its whole history when a new identification or an alias can re-stitch the
+past: see sql/collect_devices.sql), rewriting only the rows that change; its last steps write the change
+log the dbt marts follow (sql/change_log.sql) and move the watermark; `build_profiles` rebuilds the users
+involved. A full refresh stages all of raw and runs the same code after emptying core inside the build's
+own transaction (readers see the old core or the new one, never an empty one), so incremental runs equal
+a full rebuild by construction (tests/orchestration/test_core_accuracy.py).
+
+Each SQL step opens with a header: `-- step NAME`, then `-- reads:`, `-- writes:` (tables of migrations),
+`-- creates:` (temp tables for later steps) and `-- params:` (bound as %(name)s). A test checks that every
+step reads only what a migration or an earlier step provides (tests/orchestration/test_core_steps.py).
+`{{name}}` in a step is a SQL fragment compiled from configuration (enrichment/traffic.py), not a value.
 """
 from __future__ import annotations
 
 import time
-import zoneinfo
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 import psycopg
-import yaml
 
-from orchestration.enrichment import devices, geo, traffic
-from orchestration.identity import aliases
+from orchestration.enrichment import lookups, traffic
+from orchestration.identity import aliases, rules
 
 SQL_DIR = Path(__file__).with_name("sql")
 WATERMARK = "core.events"
 # A transaction of the ingest API may commit after a later one: look back this far past the watermark.
 SAFETY_MARGIN = timedelta(hours=1)
-CORE_TABLES = ("events", "sessions", "identity_edges", "user_aliases", "identity_map", "identity_merge_log",
-               "user_profiles")
+
+# enrichment's loaders, callable from here by their historical names
+refresh_geo = lookups.refresh_geo
+refresh_devices = lookups.refresh_devices
+
+
+# SQL fragments compiled from configuration, written {{name}} in a step
+FRAGMENTS: dict[str, Callable[[], str]] = {
+    "referrer_class": traffic.referrer_class_sql,
+    "source_class": traffic.source_class_sql,
+    "channel": traffic.channel_sql,
+    "campaign_parameters": traffic.campaign_parameters_sql,
+    "click_key": traffic.click_key_sql,
+}
 
 
 @lru_cache(maxsize=None)
 def sql(name: str) -> str:
     text = (SQL_DIR / name).read_text()
+    for fragment, compile_sql in FRAGMENTS.items():
+        if "{{" + fragment + "}}" in text:
+            text = text.replace("{{" + fragment + "}}", compile_sql())
     if "{{" in text:
-        text = (text.replace("{{referrer_class}}", traffic.referrer_class_sql())
-                    .replace("{{source_class}}", traffic.source_class_sql())
-                    .replace("{{channel}}", traffic.channel_sql()))
+        raise ValueError(f"{name}: unknown fragment {text[text.index('{{'):].split('}}')[0]}}}}}")
     return text
+
+
+def run_sql(conn: psycopg.Connection, text: str, params: dict | None = None) -> None:
+    """Run a multi-statement script; parameters are bound client-side (psycopg.ClientCursor)."""
+    with psycopg.ClientCursor(conn) as cur:
+        cur.execute(text, params)
+
+
+def query(conn: psycopg.Connection, name: str, params: dict | None = None):
+    with psycopg.ClientCursor(conn) as cur:
+        return cur.execute(sql(name), params).fetchall()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the core build: a SQL file of sql/ (its header declares what it reads and creates), or
+    a Python function of a domain package with the same declarations."""
+    name: str
+    params: tuple[str, ...] = ()
+    run: Callable[[psycopg.Connection], object] | None = None   # a Python step
+    reads: tuple[str, ...] = ()                                   # declarations of a Python step
+    writes: tuple[str, ...] = ()
+    creates: tuple[str, ...] = ()
+    bulk_table: str | None = None   # drop and rebuild this table's indexes when it starts empty
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.sql"
+
+
+CORE_BUILD_STEPS: tuple[Step, ...] = (
+    Step("enrich_batch"),
+    Step("identity_edges"),
+    Step("resolve_aliases", run=aliases.write_closure,
+         reads=("core.identity_edges", "core.user_aliases"),
+         writes=("core.user_aliases", "core.identity_merge_log"), creates=("changed_user_ids",)),
+    Step("collect_devices"),
+    Step("sessionize"),
+    Step("write_events", bulk_table="core.events"),
+    Step("write_sessions"),
+    Step("attach_server_events"),
+    Step("record_quality", params=("watermark",)),
+    Step("change_log", params=("watermark",)),
+    Step("finish_run", params=("watermark",)),
+)
 
 
 @contextmanager
@@ -49,104 +113,29 @@ def timed(timings: dict, step: str):
     timings[step] = round(time.perf_counter() - t, 2)
 
 
-def run_sql(conn: psycopg.Connection, text: str, params: dict | None = None) -> None:
-    """Run a multi-statement script; parameters are bound client-side (psycopg.ClientCursor)."""
-    with psycopg.ClientCursor(conn) as cur:
-        cur.execute(text, params)
-
-
 def full_refresh(conn: psycopg.Connection) -> None:
+    """Empty core (profiles included) and forget the watermark, in a transaction of its own: the next run
+    stages all of raw. The assets do not use it: a full refresh run replaces core in one transaction
+    (`stage_batch(full_refresh=True)`, `build_core(full_refresh=True)`)."""
     with conn.transaction():
-        _empty_core(conn, CORE_TABLES)
-
-
-def _empty_core(conn: psycopg.Connection, tables) -> None:
-    conn.execute("TRUNCATE " + ", ".join(f"core.{t}" for t in tables))
-    conn.execute("DELETE FROM ops.watermarks WHERE name = %s", (WATERMARK,))
+        run_sql(conn, sql("empty_core.sql"), {"watermark": WATERMARK})
+        conn.execute("TRUNCATE core.user_profiles")
 
 
 def stage_batch(conn: psycopg.Connection, full_refresh: bool = False) -> dict:
     """Stage the new raw events in core.raw_batch; `full_refresh`: all of raw, whatever core holds."""
     with conn.transaction():
-        row = conn.execute("SELECT value FROM ops.watermarks WHERE name = %s", (WATERMARK,)).fetchone()
-        since = (row[0] - SAFETY_MARGIN) if row and row[0] and not full_refresh else datetime(1970, 1, 1).astimezone()
+        row = query(conn, "read_watermark.sql", {"watermark": WATERMARK})
+        since = (row[0][0] - SAFETY_MARGIN) if row and row[0][0] and not full_refresh \
+            else datetime(1970, 1, 1).astimezone()
         run_sql(conn, sql("stage_batch.sql"), {"since": since, "full_refresh": full_refresh})
-        n, max_received = conn.execute("SELECT count(*), max(received_at) FROM core.raw_batch").fetchone()
-    return {"rows": n, "since": since.isoformat(), "max_received_at": max_received.isoformat() if max_received else None}
-
-
-def refresh_geo(conn: psycopg.Connection, geoip_db: Path | None = None) -> dict:
-    """Geo for the batch's distinct IPs not looked up before (Python sees each IP once)."""
-    with conn.transaction():
-        ips = [r[0] for r in conn.execute(
-            "SELECT DISTINCT host(b.ip) FROM core.raw_batch b WHERE b.ip IS NOT NULL"
-            " AND NOT EXISTS (SELECT 1 FROM core.geo_lookup g WHERE g.ip = b.ip)")]
-        with conn.cursor().copy(f"COPY core.geo_lookup ({', '.join(geo.GEO_COLUMNS)}) FROM STDIN") as cp:
-            for r in geo.lookup_many(ips, geoip_db):
-                cp.write_row(_valid_tz(r))
-    return {"new_ips": len(ips)}
-
-
-def refresh_devices(conn: psycopg.Connection) -> dict:
-    """Device and bot flag for the batch's distinct user agents not parsed before."""
-    with conn.transaction():
-        uas = [r[0] for r in conn.execute(
-            "SELECT DISTINCT b.user_agent FROM core.raw_batch b WHERE b.user_agent IS NOT NULL"
-            " AND NOT EXISTS (SELECT 1 FROM core.device_lookup d WHERE d.user_agent = b.user_agent)")]
-        with conn.cursor().copy(f"COPY core.device_lookup ({', '.join(devices.DEVICE_COLUMNS)}) FROM STDIN") as cp:
-            for r in devices.classify_many(uas):
-                cp.write_row(r)
-    return {"new_user_agents": len(uas)}
-
-
-@lru_cache(maxsize=None)
-def _known_tz(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-        return True
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-
-
-def _valid_tz(row: tuple) -> tuple:
-    tz = row[6]
-    return row if tz is None or _known_tz(tz) else (*row[:6], None, *row[7:])
-
-
-def _resolve_aliases(conn: psycopg.Connection) -> list[tuple[str, str]]:
-    """Recompute the alias closure of projects with alias edges; return the (project, user id) pairs
-    whose canonical user changed."""
-    edges: dict[str, list[aliases.AliasEdge]] = {}
-    for project_id, f, t, at, mid in conn.execute(
-            "SELECT project_id, from_id, to_user_id, first_seen_at, first_message_id"
-            " FROM core.identity_edges WHERE kind = 'alias'"):
-        edges.setdefault(project_id, []).append(aliases.AliasEdge(f, t, at, mid))
-    old = {(p, u): c for p, u, c in conn.execute("SELECT project_id, user_id, canonical_user_id FROM core.user_aliases")}
-    new: dict[tuple[str, str], str] = {}
-    log = []
-    for project_id, project_edges in edges.items():
-        canonical, decisions = aliases.resolve(project_edges)
-        new.update({(project_id, u): c for u, c in canonical.items()})
-        for d in decisions:
-            to = canonical.get(d.edge.from_id, d.edge.to_id) if d.rule == "alias" else d.edge.to_id
-            log.append((project_id, d.edge.seen_at, "user", d.edge.from_id, d.edge.from_id, to, d.rule, d.edge.message_id))
-    changed = [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
-    if changed or log:
-        conn.execute("TRUNCATE core.user_aliases")
-        with conn.cursor().copy("COPY core.user_aliases (project_id, user_id, canonical_user_id) FROM STDIN") as cp:
-            for (p, u), c in new.items():
-                cp.write_row((p, u, c))
-        conn.execute("DELETE FROM core.identity_merge_log WHERE id_kind = 'user'")
-        with conn.cursor().copy(
-                "COPY core.identity_merge_log (project_id, merged_at, id_kind, id_value, from_user_key, to_user_key,"
-                " rule, cause_message_id) FROM STDIN") as cp:
-            for row in log:
-                cp.write_row(row)
-    return changed
+        n, quarantined, max_received = query(conn, "batch_summary.sql")[0]
+    return {"rows": n, "quarantined": quarantined, "since": since.isoformat(),
+            "max_received_at": max_received.isoformat() if max_received else None}
 
 
 @contextmanager
-def _bulk_indexes(conn: psycopg.Connection, table: str, bulk: bool):
+def _bulk_indexes(conn: psycopg.Connection, table: str | None, bulk: bool):
     """On a bulk load (core empty: first run or full refresh), drop the table's indexes and unique
     constraints and rebuild them at the end, in the same transaction: building an index once is several
     times faster than inserting a million rows into it. The table stays locked until commit, and its
@@ -171,77 +160,53 @@ def _bulk_indexes(conn: psycopg.Connection, table: str, bulk: bool):
     conn.execute(f"ANALYZE {table}")  # the next run plans against the loaded table, not an empty one
 
 
+def _is_empty(conn: psycopg.Connection, table: str) -> bool:
+    return not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+
+
+def run_step(conn: psycopg.Connection, step: Step, params: dict):
+    if step.run is not None:
+        return step.run(conn)
+    bulk = step.bulk_table is not None and _is_empty(conn, step.bulk_table)
+    with _bulk_indexes(conn, step.bulk_table, bulk):
+        run_sql(conn, sql(step.file), {k: params[k] for k in step.params} or None)
+    return None
+
+
 def build_core(conn: psycopg.Connection, full_refresh: bool = False) -> dict:
     """Events, sessions, identity for every device the staged batch touches, in one transaction.
-    `full_refresh` (the batch is all of raw): core is emptied first, in the same transaction."""
+    `full_refresh` (the batch is all of raw): core, but for the profiles, is emptied first, in the same
+    transaction."""
     timings: dict[str, float] = {}
+    params = {"watermark": WATERMARK}
+    results = {}
     with conn.transaction():
         if full_refresh:
-            _empty_core(conn, [t for t in CORE_TABLES if t != "user_profiles"])
+            run_sql(conn, sql("empty_core.sql"), params)
         # Index reads of device histories cost about what sequential ones do (SSD, mostly cached):
         # without this the planner scans all of core.events for a day's few thousand devices.
         conn.execute("SET LOCAL random_page_cost = 1.1")
-        with timed(timings, "enrich"):
-            conn.execute(sql("enrich_batch.sql"))
-            conn.execute("ANALYZE batch_events (project_id, message_id, device_id, anonymous_id, user_id)")
-        with timed(timings, "identity"):
-            conn.execute(sql("identity_edges.sql"))
-            changed = _resolve_aliases(conn)
-            conn.execute("CREATE TEMP TABLE changed_ids (project_id text, user_id text) ON COMMIT DROP")
-            with conn.cursor().copy("COPY changed_ids FROM STDIN") as cp:
-                for row in changed:
-                    cp.write_row(row)
-        with timed(timings, "collect_devices"):
-            conn.execute(sql("collect_devices.sql"))
-        with timed(timings, "sessionize"):
-            conn.execute(sql("sessionize.sql"))
-        with timed(timings, "write"):
-            with _bulk_indexes(conn, "core.events", bulk=not conn.execute(
-                    "SELECT EXISTS (SELECT 1 FROM core.events)").fetchone()[0]):
-                conn.execute(sql("write_events.sql"))
-        with timed(timings, "sessions"):
-            conn.execute(sql("write_sessions.sql"))
-        conn.execute("""
-            INSERT INTO core.run_users SELECT DISTINCT project_id, user_key FROM assigned
-            WHERE user_key IS NOT NULL AND NOT is_context EXCEPT SELECT project_id, user_key FROM core.run_users
-        """)
-        stats = conn.execute("""
-            SELECT (SELECT count(*) FROM batch_events), (SELECT count(*) FROM affected_devices),
-                   (SELECT count(*) FROM changed_events),
-                   (SELECT count(*) FROM core.run_users),
-                   (SELECT count(*) FROM dev_events WHERE NOT is_new AND NOT is_context),
-                   (SELECT count(*) FROM affected_devices WHERE cut IS NOT NULL)
-        """).fetchone()
-        with timed(timings, "change_log"):  # what the marts recompute (issue 11)
-            conn.execute(sql("change_log.sql"))
-        conn.execute("""
-            INSERT INTO ops.watermarks (name, value) SELECT %s, max(received_at) FROM core.raw_batch
-            HAVING max(received_at) IS NOT NULL
-            ON CONFLICT (name) DO UPDATE SET value = greatest(ops.watermarks.value, excluded.value), updated_at = now()
-        """, (WATERMARK,))
-    return {"new_events": stats[0], "devices_recomputed": stats[1], "events_rewritten": stats[0] + stats[2],
-            "users_touched": stats[3], "alias_changes": len(changed), "held_events_read": stats[4],
-            "devices_read_from_cut": stats[5], "seconds": timings}
-
-
-@lru_cache(maxsize=1)
-def profile_rules() -> dict:
-    return yaml.safe_load((Path(__file__).parent.parent / "identity" / "profile_rules.yaml").read_text())
+        for step in CORE_BUILD_STEPS:
+            with timed(timings, step.name):
+                results[step.name] = run_step(conn, step, params)
+        stats = dict(zip(("new_events", "devices_recomputed", "held_events_rewritten", "users_touched",
+                          "held_events_read", "devices_read_from_cut"), query(conn, "run_stats.sql")[0]))
+    stats["events_rewritten"] = stats["new_events"] + stats.pop("held_events_rewritten")
+    stats["alias_changes"] = len(results["resolve_aliases"])
+    stats["seconds"] = timings
+    return stats
 
 
 def build_profiles(conn: psycopg.Connection, full_refresh: bool = False) -> dict:
     """Profiles of the users the build touched; `full_refresh`: all profiles replaced in one transaction."""
-    rules = profile_rules()
-    bad = {r for r in [rules["default"], *rules["traits"].values()]} - {"set_once", "latest", "append"}
-    if bad:
-        raise ValueError(f"profile_rules.yaml: unknown merge rules {sorted(bad)}")
+    profile_rules = rules.profile_rules()
     with conn.transaction():
         if full_refresh:
             conn.execute("TRUNCATE core.user_profiles")
-        conn.execute("CREATE TEMP TABLE profile_rules (key text PRIMARY KEY, rule text) ON COMMIT DROP")
-        with conn.cursor().copy("COPY profile_rules FROM STDIN") as cp:
-            for k, r in rules["traits"].items():
+        run_sql(conn, sql("profile_rules.sql"))
+        with conn.cursor().copy("COPY profile_rules (key, rule) FROM STDIN") as cp:
+            for k, r in profile_rules["traits"].items():
                 cp.write_row((k, r))
-        run_sql(conn, sql("profiles.sql"), {"default_rule": rules["default"]})
-        n = conn.execute("SELECT count(*) FROM core.run_users").fetchone()[0]
+        run_sql(conn, sql("build_profiles.sql"), {"default_rule": profile_rules["default"]})
+        n = query(conn, "count_run_users.sql")[0][0]
     return {"profiles_rebuilt": n}

@@ -19,31 +19,38 @@ def _result(db: PostgresResource, table: str, expectations: list) -> AssetCheckR
 
 
 @asset_check(asset=AssetKey(["core", "raw_batch"]), blocking=True,
-             description="raw: ids present, types valid, timestamps sane")
+             description="staging took every row it can and gave every other row a quarantine reason")
 def raw_batch_valid(db: PostgresResource) -> AssetCheckResult:
+    taken = "SELECT * FROM {batch} WHERE quarantine_reason IS NULL AND "
     return _result(db, "core.raw_batch", [
         gx.not_null("message_id", "messageId present"),
-        gx.rows("SELECT * FROM {batch} WHERE coalesce(anonymous_id, user_id) IS NULL", "anonymousId or userId present"),
-        gx.in_set("type", VALID_TYPES, "type is a Segment call type"),
-        gx.rows("SELECT * FROM {batch} WHERE received_at > now() + interval '5 minutes'", "received_at not in the future"),
-        gx.rows("SELECT * FROM {batch} WHERE sent_at IS NOT NULL AND event_timestamp IS NOT NULL"
-                " AND received_at - (sent_at - event_timestamp) > received_at + interval '5 minutes'",
-                "corrected event time not after receipt"),
+        gx.rows(taken + "coalesce(anonymous_id, user_id) IS NULL", "a taken row has a usable anonymousId or userId"),
+        gx.rows(taken + "type NOT IN (" + ", ".join(f"'{t}'" for t in VALID_TYPES) + ")",
+                "a taken row's type is a Segment call type"),
+        gx.rows(taken + "received_at > now() + interval '5 minutes'", "a taken row was not received in the future"),
+        gx.rows("SELECT project_id, message_id FROM {batch} GROUP BY 1, 2 HAVING count(*) > 1",
+                "one row per project and messageId"),
     ])
 
 
 @asset_check(asset=AssetKey(["core", "events"]), blocking=True,
-             description="unique per (project, messageId); every non-bot event in exactly one session; sequences 1..n")
+             description="unique per (project, messageId); every interactive event in exactly one session; "
+                         "sequences 1..n; event times within the clamping rules")
 def events_valid(db: PostgresResource) -> AssetCheckResult:
     return _result(db, "core.events", [
         gx.unique(["project_id", "message_id"], "unique per project and messageId"),
-        gx.rows("SELECT * FROM {batch} WHERE NOT is_bot AND (session_id IS NULL OR session_event_sequence IS NULL)",
-                "every non-bot event has a session"),
-        gx.rows("SELECT * FROM {batch} WHERE is_bot AND session_id IS NOT NULL", "bots are left out of sessions"),
+        gx.rows("SELECT * FROM {batch} WHERE NOT is_bot AND anonymous_id IS NOT NULL"
+                " AND event_type IN ('page', 'screen', 'track') AND (session_id IS NULL OR session_event_sequence IS NULL)",
+                "every interactive event has a session"),
+        gx.rows("SELECT * FROM {batch} WHERE is_bot AND (session_id IS NOT NULL OR is_server_event)",
+                "bots are left out of sessions and are never server events"),
+        gx.rows("SELECT * FROM {batch} WHERE event_at > received_at + interval '1 minute'",
+                "no event time later than its receipt"),
         gx.rows("SELECT project_id, session_id FROM {batch} WHERE session_id IS NOT NULL GROUP BY 1, 2"
                 " HAVING min(session_event_sequence) <> 1 OR max(session_event_sequence) <> count(*)"
-                " OR count(DISTINCT session_event_sequence) <> count(*) OR count(DISTINCT device_id) <> 1",
-                "session_event_sequence is 1..n without gaps, one device per session"),
+                " OR count(DISTINCT session_event_sequence) <> count(*)"
+                " OR count(DISTINCT device_id) FILTER (WHERE anonymous_id IS NOT NULL) <> 1",
+                "session_event_sequence is 1..n without gaps, one device per session (server events aside)"),
     ])
 
 
@@ -104,8 +111,9 @@ def user_profiles_valid(db: PostgresResource) -> AssetCheckResult:
              description="a set_once trait never changes between runs (unless an earlier event arrived late)")
 def set_once_traits_stable(db: PostgresResource) -> AssetCheckResult:
     from orchestration.core import build
+    from orchestration.identity import rules
 
-    keys = [k for k, rule in build.profile_rules()["traits"].items() if rule == "set_once"]
+    keys = rules.set_once_traits()
     with db.connect() as conn, conn.transaction():
         with conn.cursor() as cur:
             build.run_sql(conn, build.sql("set_once_check.sql"), {"keys": keys})

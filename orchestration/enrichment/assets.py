@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset, asset_check, AssetCheckResult
 
-from orchestration.core import build
+from orchestration.enrichment import devices, lookups
 from orchestration.quality import gx
 from orchestration.resources import EnrichmentResource, PostgresResource
 from orchestration.runs import lock
@@ -18,25 +18,28 @@ def geo_lookup(context: AssetExecutionContext, db: PostgresResource, enrichment:
                run_lock: CoreRunLock):
     with db.connect() as conn:
         lock.batch_is_full_refresh(conn, context.run_id)  # never another live run's batch
-        stats = build.refresh_geo(conn, enrichment.geoip_path)
+        stats = lookups.refresh_geo(conn, enrichment.geoip_path)
     return MaterializeResult(metadata=stats)
 
 
 @asset(key=["core", "device_lookup"], deps=[RAW_BATCH], group_name="enrichment", kinds={"python", "postgres"},
-       description="Browser, OS, device type (desktop/mobile/tablet/bot/other) and bot flag per distinct user "
-                   "agent (ua-parser with ua-parser-builtins, plus bot patterns).")
+       description="Browser, OS, device type (desktop/mobile/tablet/bot/server/other), bot and server flags per "
+                   "distinct user agent (ua-parser with ua-parser-builtins; bots from crawlerdetect's list).")
 def device_lookup(context: AssetExecutionContext, db: PostgresResource, run_lock: CoreRunLock):
     with db.connect() as conn:
         lock.batch_is_full_refresh(conn, context.run_id)  # never another live run's batch
-        stats = build.refresh_devices(conn)
+        stats = lookups.refresh_devices(conn)
     return MaterializeResult(metadata=stats)
 
 
-@asset_check(asset=device_lookup, blocking=True, description="device types are from the known set; bots are typed bot")
+@asset_check(asset=device_lookup, blocking=True,
+             description="device types are from the known set; bots are typed bot, server clients server")
 def device_lookup_valid(db: PostgresResource) -> AssetCheckResult:
     outcome = gx.validate(db.sqlalchemy_url, "core", "device_lookup", [
-        gx.in_set("device_type", ["desktop", "mobile", "tablet", "bot", "other"], "device_type in known set"),
+        gx.in_set("device_type", list(devices.DEVICE_TYPES), "device_type in known set"),
         gx.rows("SELECT * FROM {batch} WHERE is_bot <> (device_type = 'bot')", "bot flag agrees with device_type"),
+        gx.rows("SELECT * FROM {batch} WHERE is_server <> (device_type = 'server')",
+                "server flag agrees with device_type"),
     ])
     return AssetCheckResult(passed=outcome.success, metadata={"failures": str(outcome.failures)})
 

@@ -12,8 +12,22 @@ from pathlib import Path
 import yaml
 
 RULES_PATH = Path(__file__).with_name("traffic_rules.yaml")
+# The one list of click ids and UTM parameters core reads from page URLs (columns of core.events and
+# core.sessions by the same names); SQL gets them through the fragments below.
 CLICK_IDS = ("gclid", "gbraid", "wbraid", "fbclid", "msclkid", "ttclid", "li_fat_id")
 UTM = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id")
+
+
+def campaign_parameters_sql() -> str:
+    """The URL query parameters enrichment reads, as a SQL list of literals."""
+    return ", ".join(lit(p) for p in (*UTM, *CLICK_IDS))
+
+
+def click_key_sql() -> str:
+    """A hash of an event's click ids (null without any): a new one mid-session starts a session."""
+    parts = ", ".join(f"{lit(c)}, {c}" for c in CLICK_IDS)
+    return f"CASE WHEN num_nonnulls({', '.join(CLICK_IDS)}) > 0 THEN md5(concat_ws(E'\\x1f', {parts}))::uuid END"
+
 
 
 def lit(value: str) -> str:

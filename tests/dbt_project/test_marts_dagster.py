@@ -10,7 +10,7 @@ from orchestration.marts import (
 )
 
 CORE = {AssetKey(["core", t]) for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases",
-                                        "change_log")}
+                                        "change_log", "data_quality_daily")}
 SINGULAR = {"assert_attribution_converting_session_once", "assert_attribution_credits_sum_to_one",
             "assert_every_conversion_attributed_under_every_model", "assert_conversions_have_exchange_rate"}
 MARTS = {AssetKey(["marts", m]) for m in

@@ -8,11 +8,11 @@ import json
 import psycopg
 
 from orchestration.core import build
+from touchline import warehouse
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
-RAW_COLS = ("project_id, message_id, type, event, anonymous_id, user_id, previous_id, event_timestamp, sent_at,"
-            " received_at, ip, user_agent, key_prefix, payload")
+RAW_COLS = ", ".join(warehouse.RAW_EVENT_COLUMNS)
 SNAPSHOT_TABLES = {
     "core.events": "project_id, message_id",
     "core.sessions": "project_id, session_id",
@@ -21,6 +21,8 @@ SNAPSHOT_TABLES = {
     "core.identity_map": "project_id, device_id, valid_from",
     "core.identity_merge_log": "project_id, id_kind, id_value, merged_at, to_user_key",
     "core.user_profiles": "project_id, user_key",
+    "core.quarantined_events": "project_id, message_id",
+    "core.data_quality_daily": "project_id, day, metric, detail",
 }
 
 

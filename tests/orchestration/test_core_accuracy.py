@@ -25,7 +25,7 @@ def test_every_session_and_user_matches_ground_truth(conn, dataset):
     run_core(conn)
     truth = dataset.truth["events"]  # messageId -> [session key (first messageId), user]
     first = dict(conn.execute("SELECT session_id, message_id FROM core.events WHERE session_event_sequence = 1"))
-    got = {m: [first[s], u] for m, s, u in conn.execute(
+    got = {m: [first.get(s), u] for m, s, u in conn.execute(
         "SELECT message_id, session_id, user_key FROM core.events WHERE NOT is_bot")}
     bots = {m for (m,) in conn.execute("SELECT message_id FROM core.events WHERE is_bot")}
     assert bots == set(dataset.truth["bots"])
@@ -33,6 +33,9 @@ def test_every_session_and_user_matches_ground_truth(conn, dataset):
     wrong_sessions = [m for m in truth if got[m][0] != truth[m][0]]
     wrong_users = [m for m in truth if got[m][1] != truth[m][1]]
     assert wrong_sessions == [] and wrong_users == []
+    # server events (userId only) that joined their person's session in progress, and sessionless ones
+    server = [truth[m][0] for (m,) in conn.execute("SELECT message_id FROM core.events WHERE anonymous_id IS NULL")]
+    assert any(server) and None in server
     assert conn.execute("SELECT count(*) FROM core.sessions").fetchone()[0] == len(dataset.truth["sessions"])
 
 

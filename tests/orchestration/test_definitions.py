@@ -23,17 +23,41 @@ def _run(conn):
 
 
 def test_failing_blocking_check_stops_every_downstream_asset(conn):
+    """A blocking check guards the pipeline's own invariants: here a device lookup row that breaks them (as a
+    defect of the parser would) stops the core build, profiles and every dbt model; no row is lost."""
     reset(conn)
-    insert_raw(conn, [event("ok1", "page", 0, anon="d1"), event("bad1", "bogus_type", 1, anon="d1")])
+    insert_raw(conn, [event("ok1", "page", 0, anon="d1"), event("ok2", "page", 1, anon="d1", ua="Odd/1.0")])
+    conn.execute("INSERT INTO core.device_lookup (user_agent, device_type, is_bot, is_server)"
+                 " VALUES ('Odd/1.0', 'toaster', false, false)")
     result = _run(conn)
     assert not result.success
     materialized = {e.asset_key for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"}
-    assert AssetKey(["core", "raw_batch"]) in materialized
-    downstream = {k for k in materialized if k.path[0] != "core" or k.path[1] not in ("raw_batch",)}
+    assert AssetKey(["core", "device_lookup"]) in materialized
+    upstream = {("core", "raw_batch"), ("core", "geo_lookup"), ("core", "device_lookup")}
+    downstream = {k for k in materialized if tuple(k.path) not in upstream}
     assert downstream == set(), f"ran despite the failed check: {downstream}"
     assert conn.execute("SELECT count(*) FROM core.events").fetchone()[0] == 0
-    # the raw rows are kept; fixing the data lets the next run through
-    conn.execute("UPDATE raw.events SET type = 'track', event = 'Fixed' WHERE message_id = 'bad1'")
+    # the raw rows are kept; fixing the defect lets the next run through
+    conn.execute("DELETE FROM core.device_lookup WHERE user_agent = 'Odd/1.0'")
     result = _run(conn)
     assert result.success
     assert conn.execute("SELECT count(*) FROM core.events").fetchone()[0] == 2
+
+
+def test_a_poison_row_is_quarantined_and_the_run_goes_on(conn):
+    """The rows that used to halt every run (an unknown type, junk ids, a time after its sentAt) are
+    quarantined or adjusted; every blocking check passes and the good rows reach the marts."""
+    reset(conn)
+    insert_raw(conn, [event("ok1", "page", 0, anon="d1"), event("bad1", "bogus_type", 1, anon="d1"),
+                      event("bad2", "track", 2, anon="undefined", user="null", name="Clicked"),
+                      event("late1", "page", 3, anon="d1", skew_min=6)])
+    conn.execute("UPDATE raw.events SET sent_at = event_timestamp - interval '6 minutes' WHERE message_id = 'late1'")
+    result = _run(conn)
+    assert result.success
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert checks and all(c.passed for c in checks)
+    assert dict(conn.execute("SELECT message_id, reason FROM core.quarantined_events")) == {
+        "bad1": "unknown_type", "bad2": "no_usable_identifier"}
+    assert conn.execute("SELECT event_time_source FROM core.events WHERE message_id = 'late1'").fetchone()[0] == \
+        "clamped_future"
+    assert conn.execute("SELECT count(*) FROM marts.sessions").fetchone()[0] == 1

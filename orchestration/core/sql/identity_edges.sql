@@ -1,3 +1,7 @@
+-- step identity_edges
+-- reads: batch_events
+-- writes: core.identity_edges
+--
 -- Explicit identity signals of this batch: an anonymousId seen with a userId (identify or any event
 -- carrying both), and alias previousId -> userId. Never IP or fingerprint.
 INSERT INTO core.identity_edges AS ie (project_id, from_id, to_user_id, kind, first_seen_at, last_seen_at, first_message_id)

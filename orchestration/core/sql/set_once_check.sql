@@ -1,3 +1,8 @@
+-- step set_once_now
+-- reads: core.events
+-- creates: set_once_now
+-- params: keys (the traits whose rule is set_once)
+--
 -- set_once values now, with the event time they come from; compared with the last passing run's snapshot.
 -- The check (core/checks.py) lets a value change only when an earlier event arrived late.
 CREATE TEMP TABLE set_once_now ON COMMIT DROP AS

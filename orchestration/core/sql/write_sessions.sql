@@ -1,12 +1,17 @@
+-- step write_sessions
+-- reads: assigned, changed_events, affected_devices, core.events
+-- writes: core.sessions, core.identity_map, core.identity_merge_log
+-- creates: touched_sessions, device_runs, device_runs_linked
+--
 -- The sessions and the identity map of the devices this run touched, rebuilt from `assigned` and
 -- core.events (written by write_events.sql). Only sessions that gain, lose or change an event are
 -- rewritten: those of new events, and the old and new sessions of changed events.
 CREATE TEMP TABLE touched_sessions ON COMMIT DROP AS
-SELECT project_id, session_id FROM assigned WHERE is_new
+SELECT project_id, session_id FROM assigned WHERE is_new AND session_id IS NOT NULL
 UNION
-SELECT project_id, session_id FROM changed_events
+SELECT project_id, session_id FROM changed_events WHERE session_id IS NOT NULL AND is_device_event
 UNION
-SELECT project_id, old_session_id FROM changed_events WHERE old_session_id IS NOT NULL;
+SELECT project_id, old_session_id FROM changed_events WHERE old_session_id IS NOT NULL AND is_device_event;
 ANALYZE touched_sessions;
 
 DELETE FROM core.sessions s USING touched_sessions t
@@ -50,23 +55,23 @@ WHERE m.project_id = a.project_id AND m.id_kind = 'device' AND m.id_value = a.de
 
 CREATE TEMP TABLE device_runs ON COMMIT DROP AS
 WITH ordered AS (
-    SELECT project_id, device_id, dev, user_key, uid, message_id, event_at, ord, is_context,
-           CASE WHEN (dev, user_key) IS DISTINCT FROM (lag(dev) OVER w, lag(user_key) OVER w) THEN 1 ELSE 0 END AS chg
+    SELECT project_id, device_id, device_start_ord, user_key, uid, message_id, event_at, ord, is_context,
+           CASE WHEN (device_start_ord, user_key) IS DISTINCT FROM (lag(device_start_ord) OVER w, lag(user_key) OVER w) THEN 1 ELSE 0 END AS chg
     FROM assigned WHERE user_key IS NOT NULL
     WINDOW w AS (ORDER BY ord)
 ), runs AS (
     SELECT o.*, sum(chg) OVER (ORDER BY ord) AS run FROM ordered o
 )
-SELECT project_id, device_id, dev, run, min(user_key) AS user_key, bool_or(is_context) AS continued,
+SELECT project_id, device_id, device_start_ord, run, min(user_key) AS user_key, bool_or(is_context) AS continued,
        min(event_at) AS valid_from,
        (array_agg(message_id ORDER BY ord) FILTER (WHERE uid = user_key))[1] AS cause_message_id,
        min(event_at) FILTER (WHERE uid = user_key) AS identified_at
-FROM runs GROUP BY project_id, device_id, dev, run;
+FROM runs GROUP BY project_id, device_id, device_start_ord, run;
 
 CREATE TEMP TABLE device_runs_linked ON COMMIT DROP AS
 SELECT r.*, lead(valid_from) OVER d AS valid_to, lag(user_key) OVER d AS from_user_key,
        row_number() OVER d = 1 AND NOT continued AS first_run
-FROM device_runs r WINDOW d AS (PARTITION BY dev ORDER BY run);
+FROM device_runs r WINDOW d AS (PARTITION BY device_start_ord ORDER BY run);
 
 UPDATE core.identity_map m SET valid_to = r.valid_to
 FROM device_runs_linked r JOIN affected_devices a ON a.project_id = r.project_id AND a.device_id = r.device_id

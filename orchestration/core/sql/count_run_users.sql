@@ -1,0 +1,3 @@
+-- query count_run_users
+-- reads: core.run_users
+SELECT count(*) FROM core.run_users;
