@@ -2,7 +2,7 @@
 -- reads: raw.events, core.events, core.quarantined_events, ops.projects
 -- writes: core.raw_batch
 -- params: since (received_at lower bound: the watermark minus the safety margin),
---         full_refresh (stage all of raw, whatever core holds: core is replaced in the build's transaction)
+--         full_refresh (stage all of raw whatever core holds; core is replaced in the build transaction)
 --
 -- The new raw events of this run: everything received since the watermark that core holds neither as an
 -- event nor in the quarantine. One row per (project, messageId), the earliest received copy. Identifier
