@@ -31,9 +31,10 @@ def _answer(outcome: Outcome) -> Response:
     return json_response({"success": True, "rejected": outcome.rejected_answer()})
 
 
-async def batch(caller: CallerDep) -> Response:
+async def batch(caller: CallerDep, request: Request) -> Response:
     """A batch of messages of any type (what the server-side SDKs send; `/v1/b` from analytics.js
-    with batching, `/v1/import` from analytics-java)."""
+    with batching, `/v1/import` from analytics-java). Messages sent to `/v1/import` are marked
+    `context.touchline.import = true`: an import keeps event times older than `max_event_age_days`."""
     body = caller.body
     if body.error is not None:
         raise await refuse_body(caller, body.error.reason, str(body.error))
@@ -43,7 +44,22 @@ async def batch(caller: CallerDep) -> Response:
     if not isinstance(data, dict) or not isinstance(data.get("batch"), list):
         raise await refuse_body(caller, "no_events", "the body needs a `batch` array of messages")
     defaults = {k: data[k] for k in _DEFAULTS if data.get(k) is not None} or None
+    if request.url.path.endswith("/import"):
+        _mark_import(data["batch"], defaults)
     return _answer(await ingest(caller, data["batch"], defaults=defaults))
+
+
+def _mark_import(messages: list, defaults: dict | None) -> None:
+    """`context.touchline.import = true` on every message of an import (read by the core build's event-time rule)."""
+    shared = defaults.get("context") if defaults else None
+    for msg in messages:
+        if not isinstance(msg, dict):
+            continue
+        context = msg.get("context")
+        if not isinstance(context, dict):
+            context = msg["context"] = dict(shared) if isinstance(shared, dict) else {}
+        touchline = context.get("touchline")
+        context["touchline"] = {**touchline, "import": True} if isinstance(touchline, dict) else {"import": True}
 
 
 for _path in ("/batch", "/b", "/import"):

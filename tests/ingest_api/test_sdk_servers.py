@@ -115,3 +115,15 @@ def test_analytics_java_import(client, project, conn):
     rows = raw_rows(conn, project_id)
     assert [(r["type"], r["message_id"]) for r in rows] == [("identify", f"{run}-1"), ("track", f"{run}-2")]
     assert rows[1]["user_agent"] == "analytics-java/3.5.1"
+    assert all(r["payload"]["context"]["touchline"] == {"import": True} for r in rows)  # an import keeps old times
+
+
+def test_only_import_marks_messages_as_an_import(client, project, conn):
+    project_id, key = project
+    headers = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+    old = {"type": "track", "userId": "u-hist", "event": "Order Completed", "timestamp": "2009-03-01T10:00:00Z"}
+    assert client.post("/v1/batch", json={"batch": [{**old, "messageId": "not-import"}]}, headers=headers).status_code == 200
+    assert client.post("/v1/import", json={"batch": [{**old, "messageId": "import", "context": {"touchline": {"x": 1}}}]},
+                       headers=headers).status_code == 200
+    marks = {r["message_id"]: r["payload"].get("context", {}).get("touchline") for r in raw_rows(conn, project_id)}
+    assert marks == {"not-import": None, "import": {"x": 1, "import": True}}
