@@ -1,5 +1,5 @@
 """touchline.generate: determinism, scenario coverage, ground truth consistent with the data and the
-rules of DESIGN section 4 (re-derived here from the messages alone), and the bulk load into raw."""
+rules of docs/architecture.md §4 (re-derived here from the messages alone), and the bulk load into raw."""
 from __future__ import annotations
 
 import argparse

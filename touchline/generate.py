@@ -13,7 +13,7 @@ network latency, so `receivedAt - (sentAt - timestamp)` = true time + latency (<
 mobile devices are delivered late (days after they happened, at the end of the period); some messages
 and whole batches are delivered twice; a few malformed items are mixed in.
 
-The ground truth (`Dataset.truth`) is computed from the simulation with the rules of DESIGN section 4
+The ground truth (`Dataset.truth`) is computed from the simulation with the rules of docs/architecture.md §4
 (sessions as generated; users by "identity over time"; alias chains to their end), independently of SQL.
 Its format is documented in `truth_format` below.
 """

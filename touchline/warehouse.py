@@ -1,6 +1,6 @@
 """The warehouse contract: schema names, who writes them, and the migration runner.
 
-Schemas (DESIGN section 2):
+Schemas (docs/architecture.md §2):
 - raw      written only by ingest_api (migrations in `ingest_api/migrations`)
 - ops      projects, API keys, watermarks (migrations in `ingest_api/migrations`)
 - core     written only by orchestration's Python assets (migrations in `orchestration/migrations`)

@@ -1,5 +1,5 @@
-"""One core build at a time, and runs that died recognised as dead (DESIGN 4: "One build runs at a
-time (a database lock); a killed run never blocks the next one").
+"""One core build at a time, and runs that died recognised as dead (docs/architecture.md D6: one build
+runs at a time, a database lock; a killed run never blocks the next one).
 
 - Every run that touches core holds, for its whole life, two PostgreSQL session advisory locks on a
   connection of its own: its own run lock (`NS_RUN`, hash of the run id) and the one core build lock

@@ -1,4 +1,4 @@
-"""core build on hand-made journeys: each rule of DESIGN section 4 with exact expectations."""
+"""core build on hand-made journeys: each rule of docs/architecture.md §4 with exact expectations."""
 import pytest
 
 from tests.orchestration.pipeline_helpers import event, insert_raw, reset, run_core
