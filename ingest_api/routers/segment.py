@@ -31,10 +31,19 @@ def _answer(outcome: Outcome) -> Response:
     return json_response({"success": True, "rejected": outcome.rejected_answer()})
 
 
-async def batch(caller: CallerDep, request: Request) -> Response:
+async def batch(caller: CallerDep) -> Response:
     """A batch of messages of any type (what the server-side SDKs send; `/v1/b` from analytics.js
-    with batching, `/v1/import` from analytics-java). Messages sent to `/v1/import` are marked
-    `context.touchline.import = true`: an import keeps event times older than `max_event_age_days`."""
+    with batching)."""
+    return await _batch(caller, is_import=False)
+
+
+async def import_batch(caller: CallerDep) -> Response:
+    """A batch sent to `/v1/import` (analytics-java): its messages are marked `context.touchline.import =
+    true`, so they keep event times older than the project's `max_event_age_days`."""
+    return await _batch(caller, is_import=True)
+
+
+async def _batch(caller, is_import: bool) -> Response:
     body = caller.body
     if body.error is not None:
         raise await refuse_body(caller, body.error.reason, str(body.error))
@@ -44,7 +53,7 @@ async def batch(caller: CallerDep, request: Request) -> Response:
     if not isinstance(data, dict) or not isinstance(data.get("batch"), list):
         raise await refuse_body(caller, "no_events", "the body needs a `batch` array of messages")
     defaults = {k: data[k] for k in _DEFAULTS if data.get(k) is not None} or None
-    if request.url.path.endswith("/import"):
+    if is_import:
         _mark_import(data["batch"], defaults)
     return _answer(await ingest(caller, data["batch"], defaults=defaults))
 
@@ -62,8 +71,8 @@ def _mark_import(messages: list, defaults: dict | None) -> None:
         context["touchline"] = {**touchline, "import": True} if isinstance(touchline, dict) else {"import": True}
 
 
-for _path in ("/batch", "/b", "/import"):
-    router.add_api_route(_path, batch, methods=["POST"], response_model=SegmentAnswer, name=f"batch{_path[1:]}",
+for _path, _endpoint in (("/batch", batch), ("/b", batch), ("/import", import_batch)):
+    router.add_api_route(_path, _endpoint, methods=["POST"], response_model=SegmentAnswer, name=f"batch{_path[1:]}",
                          openapi_extra={**request_body(SEGMENT_BATCH), "security": SECURITY})
 
 
