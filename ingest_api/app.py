@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
-from ingest_api.auth import KeyStore, OriginCache, RateLimiter
+from ingest_api.auth import CachedSet, KeyStore, OriginCache, RateLimiter
 from ingest_api.config import IngestSettings, ingest_settings
 from ingest_api.cors import ProjectCORSMiddleware
 from ingest_api.database import Database, DatabaseUnavailable
@@ -48,6 +48,7 @@ def build_runtime(settings: IngestSettings, url: str) -> Runtime:
         ),
         keys=KeyStore(db, settings.key_cache_ttl_s),
         origins=OriginCache(db, settings.key_cache_ttl_s),
+        tracker_paths=CachedSet(db, "tracker_paths", settings.key_cache_ttl_s),
         limiter=RateLimiter(settings.rate_per_second / workers, settings.rate_burst / workers),
         limits=Limits(settings.max_body_bytes, settings.max_event_bytes, settings.max_depth, settings.max_batch_items),
         trusted_proxies=tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies),

@@ -8,7 +8,8 @@
   written to `ops.api_keys.last_used_at` every `last_used_interval_s`, not per request.
 - `RateLimiter`: a token bucket per key, one token per request, in each worker process (the rate is
   divided by the number of workers).
-- `OriginCache`: the origins some project allows, for preflights (which carry no key).
+- `CachedSet`: the values a query returns, re-read at most every `key_cache_ttl_s`: the origins some
+  project allows (`OriginCache`, for preflights, which carry no key) and the projects' tracker paths.
 """
 from __future__ import annotations
 
@@ -179,16 +180,33 @@ class RateLimiter:
         return max(1, math.ceil((1.0 - tokens) / self.rate)) if self.rate > 0 else 60
 
 
-class OriginCache:
-    def __init__(self, db: Database, ttl: float) -> None:
+class CachedSet:
+    """The first column of the rows query `name` (ingest_api/queries) returns, read again at most every
+    `ttl` seconds."""
+
+    def __init__(self, db: Database, name: str, ttl: float) -> None:
         self.db = db
+        self.name = name
         self.ttl = ttl
-        self._origins: frozenset[str] = frozenset()
+        self._values: frozenset[str] = frozenset()
         self._expires = 0.0
 
-    async def allowed_by_any(self, origin: str) -> bool:
+    async def get(self) -> frozenset[str]:
         if time.monotonic() >= self._expires:
-            rows = await self.db.fetch(sql("allowed_origins"))
-            self._origins = frozenset(r[0].rstrip("/") for r in rows)
+            rows = await self.db.fetch(sql(self.name))
+            self._values = frozenset(r[0] for r in rows)
             self._expires = time.monotonic() + self.ttl
-        return "*" in self._origins or origin.rstrip("/") in self._origins
+        return self._values
+
+    def expire(self) -> None:
+        """Read again on the next `get` (a setting just changed)."""
+        self._expires = 0.0
+
+
+class OriginCache(CachedSet):
+    def __init__(self, db: Database, ttl: float) -> None:
+        super().__init__(db, "allowed_origins", ttl)
+
+    async def allowed_by_any(self, origin: str) -> bool:
+        origins = await self.get()
+        return "*" in origins or origin.rstrip("/") in origins

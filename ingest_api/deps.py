@@ -14,7 +14,7 @@ from typing import Annotated, Any, Callable
 from fastapi import Depends, HTTPException, Request
 
 from ingest_api.auth import (
-    KeyInfo, KeyStore, OriginCache, RateLimiter, key_from_headers, key_in_body, normalize_key, well_formed,
+    CachedSet, KeyInfo, KeyStore, OriginCache, RateLimiter, key_from_headers, key_in_body, normalize_key, well_formed,
 )
 from ingest_api.config import IngestSettings
 from ingest_api.database import Database
@@ -32,6 +32,7 @@ class Runtime:
     writer: GroupWriter
     keys: KeyStore
     origins: OriginCache
+    tracker_paths: CachedSet
     limiter: RateLimiter
     limits: Limits
     trusted_proxies: tuple[Network, ...]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import time
 from importlib import resources
 
 from fastapi import APIRouter, Request, Response
@@ -21,7 +20,6 @@ router = APIRouter(tags=["tracker"])
 SOURCE = (resources.files("ingest_api") / "tracker" / "t.js").read_bytes()
 GZIPPED = gzip.compress(SOURCE, 9, mtime=0)
 ETAG = '"' + hashlib.sha256(SOURCE).hexdigest()[:20] + '"'
-_PATHS_TTL_S = 10.0
 
 
 def tracker_response(request: Request) -> Response:
@@ -42,14 +40,9 @@ async def tracker(request: Request) -> Response:
 
 
 async def renamed_tracker(request: Request) -> Response | None:
-    """The tracker when the path is some project's `tracker_path` (cached for a few seconds), else None."""
-    state = request.app.state
-    paths, expires = getattr(state, "tracker_paths", (frozenset(), 0.0))
-    if time.monotonic() >= expires:
-        try:
-            rows = await state.runtime.db.fetch("SELECT tracker_path FROM ops.projects WHERE tracker_path IS NOT NULL")
-        except DatabaseUnavailable:
-            return None
-        paths = frozenset(r[0] for r in rows)
-        state.tracker_paths = (paths, time.monotonic() + _PATHS_TTL_S)
+    """The tracker when the path is some project's `tracker_path` (read again every few seconds), else None."""
+    try:
+        paths = await request.app.state.runtime.tracker_paths.get()
+    except DatabaseUnavailable:
+        return None
     return tracker_response(request) if request.url.path in paths else None

@@ -23,7 +23,7 @@ def test_tracker_is_served_gzip_small_and_cacheable(client):
 def test_project_tracker_path_serves_it_and_others_stay_404(client, conn, project):
     project_id, _ = project
     assert projects.set_value(conn, project_id, "tracker_path", "/assets/site-9f3.js") == "/assets/site-9f3.js"
-    client.app.state.tracker_paths = (frozenset(), 0.0)  # drop the few seconds of cache
+    client.app.state.runtime.tracker_paths.expire()  # drop the few seconds of cache
     r = client.get("/assets/site-9f3.js")
     assert r.status_code == 200 and r.content == client.get("/t.js").content
     assert client.get("/assets/other.js").status_code == 404
