@@ -130,10 +130,10 @@ def set_value(conn: psycopg.Connection, project: str, name: str, value: str, op:
     if op != "set":
         if not s.list_valued:
             raise ProjectError(f"{name} is not a list: use `set` without --add/--remove")
-        fn = "array_append" if op == "add" else "array_remove"
+        # add: drop the value first so it is never listed twice
+        expr = f"array_append(array_remove({name}, %(v)s), %(v)s)" if op == "add" else f"array_remove({name}, %(v)s)"
         for v in parsed:
-            conn.execute(f"UPDATE ops.projects SET {name} = {fn}(array_remove({name}, %s), %s) WHERE project_id = %s",
-                         (v, v, project_id))
+            conn.execute(f"UPDATE ops.projects SET {name} = {expr} WHERE project_id = %(p)s", {"v": v, "p": project_id})
     else:
         try:
             conn.execute(f"UPDATE ops.projects SET {name} = %s WHERE project_id = %s", (parsed, project_id))
