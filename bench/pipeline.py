@@ -49,6 +49,7 @@ def main() -> int:
     db.ensure_database(url)
     os.environ["DATABASE_URL"] = url
     from orchestration.core import build
+    from orchestration.enrichment import lookups
 
     with db.connect(url, autocommit=True) as conn:
         warehouse.migrate(conn)
@@ -70,8 +71,8 @@ def main() -> int:
         def run() -> tuple[float, dict]:
             t0 = time.perf_counter()
             stats = build.stage_batch(conn)
-            stats.update(build.refresh_geo(conn))
-            stats.update(build.refresh_devices(conn))
+            stats.update(lookups.refresh_geo(conn))
+            stats.update(lookups.refresh_devices(conn))
             stats.update(build.build_core(conn))
             stats.update(build.build_profiles(conn))
             return time.perf_counter() - t0, stats

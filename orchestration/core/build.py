@@ -1,7 +1,7 @@
 """The core build, as plain functions on a psycopg connection (the Dagster assets call them).
 
 One run: stage the new raw events (`stage_batch`), look up distinct IPs and user agents
-(`refresh_geo`, `refresh_devices`: enrichment's loaders), then `build_core` runs the declared steps of
+(`refresh_geo`, `refresh_devices` of enrichment/lookups.py), then `build_core` runs the declared steps of
 `CORE_BUILD_STEPS` in one transaction: every device the batch touches is recomputed from the segment its
 earliest new event falls in (its whole history when a new identification or an alias can re-stitch the
 past: see sql/collect_devices.sql), rewriting only the rows that change; its last steps write the change
@@ -27,18 +27,13 @@ from pathlib import Path
 
 import psycopg
 
-from orchestration.enrichment import lookups, traffic
+from orchestration.enrichment import traffic
 from orchestration.identity import aliases, rules
 
 SQL_DIR = Path(__file__).with_name("sql")
 WATERMARK = "core.events"
 # A transaction of the ingest API may commit after a later one: look back this far past the watermark.
 SAFETY_MARGIN = timedelta(hours=1)
-
-# enrichment's loaders, callable from here by their historical names
-refresh_geo = lookups.refresh_geo
-refresh_devices = lookups.refresh_devices
-
 
 # SQL fragments compiled from configuration, written {{name}} in a step
 FRAGMENTS: dict[str, Callable[[], str]] = {

@@ -48,8 +48,7 @@ def _known_tz(name: str) -> bool:
 
 def _valid_tz(row: tuple) -> tuple:
     """A time zone PostgreSQL cannot use (an odd database) becomes null instead of failing the build."""
-    tz = row[geo.GEO_COLUMNS.index("time_zone")]
-    if tz is None or _known_tz(tz):
-        return row
     i = geo.GEO_COLUMNS.index("time_zone")
+    if row[i] is None or _known_tz(row[i]):
+        return row
     return (*row[:i], None, *row[i + 1:])

@@ -8,6 +8,7 @@ import json
 import psycopg
 
 from orchestration.core import build
+from orchestration.enrichment import lookups
 from touchline import warehouse
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
@@ -53,8 +54,8 @@ def insert_raw(conn: psycopg.Connection, rows) -> None:
 
 def run_core(conn: psycopg.Connection) -> dict:
     stats = build.stage_batch(conn)
-    build.refresh_geo(conn)
-    build.refresh_devices(conn)
+    lookups.refresh_geo(conn)
+    lookups.refresh_devices(conn)
     stats.update(build.build_core(conn))
     stats.update(build.build_profiles(conn))
     return stats
