@@ -13,12 +13,12 @@
   var src = el.src || "";
   var host = (opt("host", "") || src.replace(/\/[^\/]*$/, "") || loc.origin).replace(/\/$/, "");
   var key = opt("key", "");
-  var BEAT = +opt("heartbeat-seconds", 15) * 1000, MAXQ = 200, MAXAGE = 7 * 864e5, MAXSTR = 1000, MAXEV = 30000;
+  var BEAT = +opt("heartbeat-seconds", 15) * 1000, MAXQ = 200, MAXAGE = 7 * 864e5, MAXSTR = 1000, MAXEV = 30000, KEEP = 6e4;
   var gpcOff = opt("gpc", "false") === "true" && nav.globalPrivacyControl === true;
   var needConsent = opt("consent", "") === "required";
   var consented = !needConsent || get("tl_consent") === "1";
   var queue = [], pending = [], timer = 0, backoff = 0, sending = false;
-  var anon, uid, pv, lastHref, ref = d.referrer, scrolled, engagedMs, activeAt = 0, beatTimer;
+  var anon, uid, pv, lastHref, ref = d.referrer, scrolled, engagedMs, activeAt = 0, beatAt = 0, beatTimer;
 
   function uuid() {
     if (w.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -65,7 +65,7 @@
     if (uid) m.userId = uid;
     for (var k in f) if (f[k] != null) m[k] = f[k];
     m = trim(m, 0);
-    if (JSON.stringify(m).length > MAXEV) m.properties = m.traits = { trimmed: true };
+    if (size(JSON.stringify(m)) > MAXEV) m.properties = m.traits = { trimmed: true };
     if (!consented) { pending.push(m); pending.splice(0, pending.length - MAXQ); return; }
     add(m);
   }
@@ -78,12 +78,13 @@
     queue = queue.filter(function (m) { return now - Date.parse(m.timestamp) < MAXAGE; }).slice(-MAXQ);
     if (consented) put("tl_q", JSON.stringify(queue));
   }
+  function size(s) { return new Blob([s]).size; }  // UTF-8 bytes, as the API counts them
   function body(b) { return JSON.stringify({ batch: b, sentAt: new Date().toISOString(), writeKey: key }); }
   function flush() {
     clearTimeout(timer); timer = 0;
     if (sending || !queue.length || !key || nav.onLine === false) return;
-    var b = queue.slice(0, 10); sending = true;
-    fetch(host + "/v1/batch", { method: "POST", body: body(b), keepalive: true,
+    var b = queue.slice(0, 10), s = body(b); sending = true;
+    fetch(host + "/v1/batch", { method: "POST", body: s, keepalive: size(s) < KEEP,
       headers: { "Content-Type": "text/plain" }, credentials: "omit" })
       .then(function (r) { if (r.status >= 500 || r.status === 429) throw 0; done(b, 0); },
         function () { done(b, 1); })
@@ -102,6 +103,7 @@
   function beacon() {
     if (!queue.length || !key || !nav.sendBeacon || nav.onLine === false) return;
     var b = queue.slice(0, 50);
+    while (b.length > 1 && size(body(b)) > KEEP) b = b.slice(0, b.length >> 1);
     try {
       if (nav.sendBeacon(host + "/v1/batch", new Blob([body(b)], { type: "text/plain" }))) {
         queue = queue.slice(b.length); save();
@@ -112,6 +114,7 @@
   // Page views, their engaged time (Snowplow's page pings) and scroll depth.
   function endPage() {
     if (!pv) return;
+    if (activeAt >= beatAt) engagedMs += Math.min(Date.now() - beatAt, BEAT);  // the last, partial window
     track("Page Ended", { page_view_id: pv, engaged_seconds: Math.round(engagedMs / 1000), max_scroll_depth: scrolled });
     pv = null;
   }
@@ -120,15 +123,16 @@
     ref = lastHref || d.referrer;
     var id = uuid(), p = pageCtx();
     msg("page", { messageId: id, name: name, properties: Object.assign({}, p, props || {}) });
-    pv = id; lastHref = loc.href; scrolled = 0; engagedMs = 0;
+    pv = id; lastHref = loc.href; scrolled = 0; engagedMs = 0; beatAt = Date.now(); active();
   }
   function track(event, props) {
     msg("track", { event: String(event), properties: Object.assign(pv ? { page_view_id: pv } : {}, props || {}) });
   }
   function active() { activeAt = Date.now(); }
-  function beat() {
-    if (pv && d.visibilityState === "visible" && Date.now() - activeAt < BEAT) {
-      engagedMs += BEAT;
+  function beat() {  // a window counts when the page was visible and the user active in it
+    var now = Date.now(), was = beatAt; beatAt = now;
+    if (pv && d.visibilityState === "visible" && activeAt >= was) {
+      engagedMs += now - was;
       track("Page Ping", { engaged_seconds: Math.round(engagedMs / 1000), max_scroll_depth: scrolled });
     }
   }
