@@ -151,3 +151,25 @@ def test_set_once_check_allows_late_earlier_events_and_catches_rewrites(db, data
     db.execute("""UPDATE core.events SET traits = '{"created_at": "2030-01-01"}' WHERE message_id = 'q0'""")
     result = _check(set_once_traits_stable, database_url)
     assert not result.passed and result.metadata["changed_set_once_values"].value == 1
+
+
+def test_heartbeats_keep_a_session_alive_page_end_never_starts_one(db):
+    # touchline.js: "Page Ping" heartbeats while the user is active, "Page Ended" on pagehide
+    insert_raw(db, [
+        event("h1", "page", 0, anon="d9"),
+        event("h2", "track", 20, anon="d9", name="Page Ping"),
+        event("h3", "track", 45, anon="d9", name="Page Ping"),   # 45 min after the page view: still one session
+        event("h4", "page", 70, anon="d9"),                        # 25 min after the last ping: same session
+        event("h5", "track", 80, anon="d9", name="Page Ended"),   # within the timeout: joins the session
+        event("h6", "page", 200, anon="d9"),                       # a new visit
+        event("h7", "track", 300, anon="d9", name="Page Ended"),  # 100 min idle: joins nothing, starts nothing
+        event("h8", "track", 240, anon="d8", name="Page Ended"),  # alone on its device: sessionless
+    ])
+    run_core(db)
+    assert [[m for m, _, _ in g] for g in sessions_of(db, "d9")] == [["h1", "h2", "h3", "h4", "h5"], ["h6"], ["h7"]]
+    rows = db.execute("SELECT event_count, page_view_count, extract(epoch FROM ended_at - started_at)::int"
+                      " FROM core.sessions WHERE device_id = 'd9' ORDER BY started_at").fetchall()
+    assert rows == [(5, 2, 80 * 60), (1, 1, 0)]  # pings count as events, never as page views
+    sessionless = db.execute("SELECT message_id FROM core.events WHERE session_id IS NULL AND device_id IN ('d8', 'd9')"
+                             " ORDER BY message_id").fetchall()
+    assert sessionless == [("h7",), ("h8",)]

@@ -8,6 +8,9 @@
 -- The devices this run recomputes, and how much of each device's history it reads (device_events).
 --
 -- Devices: those of the batch, and those whose user ids changed canonical user (an alias).
+-- Interactive: page, screen and track with an anonymous id, except touchline.js's "Page Ended" (sent on
+-- pagehide, maybe hours after the last activity: it joins the session in progress like an identify and
+-- never starts one; its "Page Ping" heartbeats, sent only while the user is active, are interactive).
 -- History: sessions are cut per segment (a gap over the inactivity timeout always starts a new session),
 -- so events before the segment that the device's earliest new event falls in or joins (its `cut`) keep
 -- their sessions. They keep their users too when the device was identified before the cut: then the
@@ -63,13 +66,15 @@ SELECT project_id, device_id, message_id, event_type, event_at, received_at, use
 FROM (
     SELECT project_id, device_id, message_id, event_type, event_at, received_at, user_id, is_bot, true AS is_new,
            false AS is_context, anonymous_id IS NOT NULL AS is_device_event,
-           event_type IN ('page', 'screen', 'track') AND anonymous_id IS NOT NULL AS is_interactive, NULL::text AS old_session_id, NULL::integer AS old_seq, NULL::text AS old_user_key,
+           event_type IN ('page', 'screen', 'track') AND anonymous_id IS NOT NULL
+           AND event_name IS DISTINCT FROM 'Page Ended' AS is_interactive, NULL::text AS old_session_id, NULL::integer AS old_seq, NULL::text AS old_user_key,
            utm_source, utm_medium, utm_campaign, utm_term, utm_content, utm_id,
            gclid, gbraid, wbraid, fbclid, msclkid, ttclid, li_fat_id
     FROM batch_events
     UNION ALL
     SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.user_id, e.is_bot, false,
-           false, e.anonymous_id IS NOT NULL, e.event_type IN ('page', 'screen', 'track') AND e.anonymous_id IS NOT NULL,
+           false, e.anonymous_id IS NOT NULL,
+           e.event_type IN ('page', 'screen', 'track') AND e.anonymous_id IS NOT NULL AND e.event_name IS DISTINCT FROM 'Page Ended',
            e.session_id, e.session_event_sequence, e.user_key,
            e.utm_source, e.utm_medium, e.utm_campaign, e.utm_term, e.utm_content, e.utm_id,
            e.gclid, e.gbraid, e.wbraid, e.fbclid, e.msclkid, e.ttclid, e.li_fat_id
