@@ -4,7 +4,8 @@ value for value, whatever the dates of what core changed.
 Raw events go through the real core build (orchestration/core) and real `dbt build` runs, in a database
 of their own. Four incremental runs bring: late events 9 and 400 days old, a device re-stitched by a
 late identification, a shared device changing hands, an alias re-map, a page that merges two sessions
-(one vanishes), an event dated 2099 and one dated 1970, duplicates of an order (a later copy, then a
+(one vanishes), touchline.js heartbeats and a page end arriving a run after their page views (then the
+device identified), an event dated 2099 and one dated 1970, duplicates of an order (a later copy, then a
 late copy dated before the first), a server-side order and a currency without a rate.
 After each run, the marts are compared with a `dbt build --full-refresh` of the same core (row text,
 so numerics must match digit for digit); at the end also with a core full refresh followed by an
@@ -23,7 +24,7 @@ from conftest import run_dbt
 from orchestration.marts.assets import BUILD_ARGS  # what the Dagster assets run
 from tests.orchestration.pipeline_helpers import CHROME, insert_raw, reset, run_core
 
-MARTS = ["sessions", "conversions", "attribution", "users", "retention_cohorts", "session_summary_daily"]
+MARTS = ["page_views", "sessions", "conversions", "attribution", "users", "retention_cohorts", "session_summary_daily"]
 TABLES = [f"marts.{m}" for m in MARTS] + ["intermediate.int_conversions_deduplicated"]
 P = "inv"
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)   # "today" of the runs (received_at)
@@ -79,6 +80,11 @@ RUNS = [
         raw("f1", "page", day(3), "d6"), raw("f2", "page", day(3, 0.4), "d6"),  # 24 min apart ...
         raw("f3", "page", day(3, 1.2), "d6"),                                  # ... 48 min: two sessions
         raw("g1", "page", day(2), "d7", url="https://shop.example/?utm_source=news&utm_medium=email"),
+        # touchline.js: two page views, a heartbeat and a scroll of the first
+        raw("t1", "page", day(4), "d12"), raw("t2", "track", day(4, 0.005), "d12", name="Page Ping",
+                                              props={"page_view_id": "t1", "engaged_seconds": 15, "max_scroll_depth": 0}),
+        raw("t3", "track", day(4, 0.006), "d12", name="Page Scrolled", props={"page_view_id": "t1", "depth": 25}),
+        raw("t4", "page", day(4, 0.02), "d12", url="https://shop.example/pricing"),
     ],
     # run 2: late events and a re-stitch
     [
@@ -89,6 +95,10 @@ RUNS = [
         raw("h1", "page", day(400), "d8", received=day(1)),                    # 400 days late
         raw("h2", "track", day(400, 0.1), "d8", name="Order Completed", received=day(1),
             props={"order_id": "O8", "revenue": 40, "currency": "XTS"}),        # a currency without a rate
+        raw("t5", "track", day(4, 0.01), "d12", name="Page Ping", received=day(1),   # late heartbeat of t1
+            props={"page_view_id": "t1", "engaged_seconds": 30, "max_scroll_depth": 25}),
+        raw("t6", "track", day(4, 0.9), "d12", name="Page Ended", received=day(1),   # t4's end, 53 min later
+            props={"page_view_id": "t4", "engaged_seconds": 200, "max_scroll_depth": 75}),
     ],
     # run 3: identity changes, a merge, odd dates, a late earlier copy of an order
     [
@@ -103,6 +113,7 @@ RUNS = [
     # run 4: a normal day after the far-future event, and a server-side order (sessionless ones: test_marts_values.py)
     [
         raw("k1", "page", day(0.1), "d11", url="https://shop.example/?gclid=G1"),
+        raw("t7", "identify", day(0.1), "d12", "u12"),                         # d12's past becomes u12's
         raw("k2", "track", day(0.1, 0.05), "d11", name="Order Completed", props={"order_id": "O11", "revenue": 12}),
         raw("s1", "track", day(0.05), None, "u2", name="Order Completed", ua=None,
             props={"order_id": "O12", "revenue": 30, "currency": "USD"}),
@@ -172,6 +183,13 @@ def test_every_mart_equals_a_full_refresh_after_incremental_runs(inv_db, tmp_pat
         assert conversions["h2"] is None                        # XTS has no rate
         assert conn.execute("SELECT blended_user_id FROM marts.conversions WHERE conversion_id = 's1'"
                             ).fetchone() == ("u2",)     # a server-side order of a known person
+        views = {r[0]: r[1:] for r in conn.execute(
+            "SELECT page_view_id, blended_user_id, page_view_index, is_exit, seconds_to_next_view, engaged_seconds,"
+            " max_scroll_depth, heartbeats, has_page_end FROM marts.page_views WHERE device_id = 'd12'")}
+        assert views == {"t1": ("u12", 1, False, 72.0, 30, 25, 2, False),
+                         "t4": ("u12", 2, True, None, 200, 75, 0, True)}
+        assert conn.execute("SELECT page_views, events, duration_seconds, engaged_seconds FROM marts.sessions"
+                            " WHERE device_id = 'd12'").fetchall() == [(2, 5, 0.02 * 3600 + 200, 230)]
         final = digest(conn)
 
         # a core full refresh logs `all`: an incremental dbt build then rebuilds every mart, to the same tables

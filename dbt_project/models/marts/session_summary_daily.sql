@@ -51,7 +51,8 @@ dimensioned as (
         duration_seconds::numeric as duration_seconds,
         page_views,
         conversions,
-        revenue
+        revenue,
+        engaged_seconds
     from sessions
 ),
 
@@ -79,7 +80,9 @@ final as (
         sum(conversions) as conversions,
         count(*) filter (where conversions > 0) as converting_sessions,
         (count(*) filter (where conversions > 0))::numeric / count(*) as conversion_rate,
-        sum(revenue) as revenue
+        sum(revenue) as revenue,
+        sum(engaged_seconds) as total_engaged_seconds,
+        avg(engaged_seconds) as avg_engaged_seconds
     from dimensioned
     group by 1, 2, 3, 4, 5, 6, 7, 8
 )

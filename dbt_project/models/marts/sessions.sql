@@ -4,7 +4,7 @@
         incremental_strategy='scoped_delete_insert',
         unique_key=['project_id', 'session_id'],
         change_scope='people',
-        change_log_upstream=['intermediate.int_conversions_deduplicated', 'marts.conversions'],
+        change_log_upstream=['intermediate.int_conversions_deduplicated', 'marts.conversions', 'marts.page_views'],
         on_schema_change='fail',
         post_hook="{{ record_change_consumed() }}",
         indexes=[
@@ -17,7 +17,10 @@
 
 {#- One row per session of core.sessions, with the person's session number, its conversions and
     revenue (in the project's reporting currency; conversions without an exchange rate count, their
-    revenue does not). Incremental on the change log: every session of the changed persons. -#}
+    revenue does not), and its engaged time (marts.page_views). Incremental on the change log: every
+    session of the changed persons. Duration: first to last event, extended to the end of the last
+    page view's engaged time when that is later (a one-page visit whose heartbeats or page end came
+    with the view's engaged seconds lasts at least those seconds). -#}
 
 -- depends_on: {{ source('core', 'change_log') }}  (read by the change-log macros in incremental runs)
 -- depends_on: {{ ref('int_conversions_deduplicated') }}
@@ -47,9 +50,29 @@ session_conversions as (
     having session_id is not null
 ),
 
+session_engagement as (
+    -- null when no page view of the session reported engaged time (other SDKs)
+    select
+        project_id,
+        session_id,
+        sum(engaged_seconds) as engaged_seconds,
+        max(viewed_at + make_interval(secs => engaged_seconds)) as engaged_until
+    from {{ ref('page_views') }}
+    where session_id is not null
+    {% if change_log_incremental() %}
+      and (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
+    {% endif %}
+    group by project_id, session_id
+),
+
 joined as (
     select
         sessions.*,
+        session_engagement.engaged_seconds,
+        greatest(
+            sessions.duration_seconds,
+            extract(epoch from session_engagement.engaged_until - sessions.started_at)::double precision
+        ) as engaged_duration_seconds,
         coalesce(session_conversions.conversions, 0) as conversions,
         coalesce(session_conversions.revenue, 0) as revenue,
         row_number() over person_sessions as session_number,
@@ -63,6 +86,9 @@ joined as (
     left join session_conversions
         on session_conversions.project_id = sessions.project_id
         and session_conversions.session_id = sessions.session_id
+    left join session_engagement
+        on session_engagement.project_id = sessions.project_id
+        and session_engagement.session_id = sessions.session_id
     window person_sessions as (
         partition by sessions.project_id, sessions.blended_user_id
         order by sessions.started_at, sessions.session_id
@@ -83,7 +109,7 @@ final as (
         started_at,
         ended_at,
         (started_at at time zone 'UTC')::date as session_date,
-        duration_seconds,
+        engaged_duration_seconds as duration_seconds,
         page_view_count as page_views,
         event_count as events,
 
@@ -119,17 +145,18 @@ final as (
         city,
 
         (
-            duration_seconds >= {{ var('engaged_session_min_seconds') }}
+            engaged_duration_seconds >= {{ var('engaged_session_min_seconds') }}
             or page_view_count >= 2
             or conversions > 0
         ) as is_engaged,
         not (
-            duration_seconds >= {{ var('engaged_session_min_seconds') }}
+            engaged_duration_seconds >= {{ var('engaged_session_min_seconds') }}
             or page_view_count >= 2
             or conversions > 0
         ) as is_bounce,
         conversions,
-        revenue
+        revenue,
+        engaged_seconds
     from joined
 )
 
