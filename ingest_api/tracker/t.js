@@ -41,6 +41,7 @@
   }
   function trim(v, depth) {  // bounded strings and depth: the API's limits, never a rejected event
     if (typeof v === "string") return v.length > MAXSTR ? v.slice(0, MAXSTR) : v;
+    if (typeof v === "bigint") return String(v);
     if (!v || typeof v !== "object" || v instanceof Date) return v;
     if (depth > 8) return null;
     var o = Array.isArray(v) ? [] : {}, n = 0;
