@@ -35,6 +35,9 @@ class IngestSettings(Settings):
     # Log each request (method, path, status, ms, key display prefix; never a key, query or body) to
     # the `touchline.requests` logger: `TOUCHLINE_REQUEST_LOG=1`.
     request_log: bool = False
+    # Serve the touchline.js demo page at `/demo` (`TOUCHLINE_DEMO_PAGE=1`; `touchline dev` sets it). Off:
+    # a production API answers 404 there.
+    demo_page: bool = False
 
 
 def ingest_settings(settings: Settings | None = None) -> IngestSettings:

@@ -228,7 +228,7 @@ def cmd_dev(args) -> int:
     for port in (args.api_port, args.ui_port):
         if not port_free("127.0.0.1", port):
             raise CliError(f"port {port} on 127.0.0.1 is in use (stop what holds it, or `make stop`)")
-    env = {**os.environ, **runtime.prepare()}
+    env = {**os.environ, **runtime.prepare(), "TOUCHLINE_DEMO_PAGE": "1"}  # /demo: touchline.js at work
     bindir = Path(sys.executable).parent
     # Each child in a session of its own: the terminal's Ctrl-C reaches only us, and we stop each child
     # with its whole process group (dagster dev's webserver, daemon and code server included).
@@ -240,8 +240,8 @@ def cmd_dev(args) -> int:
     ]
     pidfile = settings.home / "dev.pids"
     pidfile.write_text("\n".join(str(p.pid) for p in procs))
-    print(f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)",
-          flush=True)
+    print(f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)\n"
+          f"touchline.js demo  http://127.0.0.1:{args.api_port}/demo", flush=True)
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, frame: stop.append(signum))

@@ -1,4 +1,5 @@
-"""`GET /t.js`: touchline.js, the first-party web tracker (source: `ingest_api/tracker/t.js`).
+"""`GET /t.js`: touchline.js, the first-party web tracker (source: `ingest_api/tracker/t.js`); `GET /demo`: a
+page that shows it working (`ingest_api/tracker/demo.html`), only when the `demo_page` setting is on.
 
 Served with an ETag and an hour of caching (a day stale-while-revalidate), gzip when the client accepts
 it. A project may also serve it under a path of its own (`touchline projects set NAME tracker_path
@@ -11,13 +12,15 @@ import gzip
 import hashlib
 from importlib import resources
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
 
 from ingest_api.database import DatabaseUnavailable
 
 router = APIRouter(tags=["tracker"])
 
 SOURCE = (resources.files("ingest_api") / "tracker" / "t.js").read_bytes()
+DEMO_PAGE = (resources.files("ingest_api") / "tracker" / "demo.html").read_text(encoding="utf-8")
 GZIPPED = gzip.compress(SOURCE, 9, mtime=0)
 ETAG = '"' + hashlib.sha256(SOURCE).hexdigest()[:20] + '"'
 
@@ -46,3 +49,10 @@ async def renamed_tracker(request: Request) -> Response | None:
     except DatabaseUnavailable:
         return None
     return tracker_response(request) if request.url.path in paths else None
+
+
+@router.get("/demo", include_in_schema=False)
+async def demo(request: Request) -> HTMLResponse:
+    if not request.app.state.settings.demo_page:
+        raise HTTPException(404, "Not Found")
+    return HTMLResponse(DEMO_PAGE, headers={"Cache-Control": "no-store"})

@@ -125,3 +125,24 @@ def test_touchline_js_visit_lands_and_page_views_mart_says_what_the_browser_did(
     assert len(session) == 1 and views[0][11] == views[1][11] == session[0][0]
     assert session[0][1:4] == (2, len(rows), engaged[view1] + engaged[view2])
     assert session[0][4] >= (event_at[view2] - event_at[view1]).total_seconds() + engaged[view2] - 1
+
+
+def test_demo_page_of_touchline_dev_shows_the_tracker_at_work(database_url, conn):
+    """/demo (on when `touchline dev` runs the API): a pasted key, consent, a click: the events land and the
+    page's panel shows the batch and the API's 200."""
+    need_browser()
+    project_id, key = create_key(conn, f"demo {uuid.uuid4().hex[:8]}", "live")
+    with serving(IngestSettings(DATABASE_URL=database_url, commit_timeout_s=10.0, demo_page=True)) as api:
+        done = subprocess.run(["node", "demo.mjs", api, key], cwd=SDK_DIR, capture_output=True, timeout=120)
+        out = done.stdout.decode(errors="replace").strip().splitlines()
+        did = json.loads(out[-1]) if out else {}
+        assert done.returncode == 0 and not did["log"]["errors"], f"{out}\n{done.stderr.decode(errors='replace')}"
+        assert wait_for(lambda: {"page", "track"} <= {r["type"] for r in raw_rows(conn, project_id)}, 20)
+    rows = raw_rows(conn, project_id)
+    assert "POST /v1/batch -> 200" in did["panel"] and "Demo Button Clicked" in did["panel"]
+    assert key[:12] in did["state"]
+    page = next(r for r in rows if r["type"] == "page")
+    assert page["payload"]["context"]["page"]["url"] == f"{api}/demo"  # the key is never in the URL
+    assert page["payload"]["context"]["library"]["name"] == "touchline.js"
+    assert [r["event"] for r in rows if r["type"] == "track"].count("Demo Button Clicked") == 1
+    assert not any(key in json.dumps(r["payload"]) for r in rows)

@@ -1,7 +1,9 @@
 """`GET /t.js`: touchline.js served small, cached, gzip, and under a project's own path."""
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
 
+from ingest_api.app import create_app
 from touchline import projects
 
 
@@ -39,3 +41,12 @@ def test_tracker_path_refuses_api_prefixes_and_bad_shapes(conn, project):
             assert "tracker_path" in str(exc)
         else:
             raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_demo_page_only_when_the_setting_is_on(client, settings):
+    assert client.get("/demo").status_code == 404  # off by default: a production API has no demo page
+    with TestClient(create_app(settings.model_copy(update={"demo_page": True}))) as demo:
+        r = demo.get("/demo")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert 's.src = "/t.js"' in r.text and 'setAttribute("data-consent", "required")' in r.text
+        assert demo.get("/t.js").status_code == 200

@@ -43,3 +43,25 @@ export async function closeAll(browser) {
   await new Promise((r) => setTimeout(r, 500));
   await browser.close();
 }
+
+// A scripted visit: `steps(page, did)` drives one page and records in `did`; then the pages close (pagehide)
+// and `did`, with the browser's `log`, is printed as one JSON line. Exit code 1 when a step failed.
+export async function drive(steps) {
+  const log = { console: [], errors: [], failed: [], responses: [] };
+  const did = { log };
+  const { browser, cleanup } = await launch();
+  let code = 0;
+  try {
+    await steps(await openPage(browser, log), did);
+  } catch (e) {
+    log.errors.push(`driver: ${e}`);
+    code = 1;
+  }
+  try {
+    await closeAll(browser);
+  } finally {
+    cleanup();
+    process.stdout.write(JSON.stringify(did) + "\n");
+    process.exit(code);
+  }
+}

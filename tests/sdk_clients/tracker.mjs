@@ -4,16 +4,12 @@
 // landed in raw.events and what marts.page_views says.
 //
 //   node tracker.mjs URL
-import { closeAll, launch, openPage } from "./chromium.mjs";
+import { drive } from "./chromium.mjs";
 
 const [url] = process.argv.slice(2);
-const log = { console: [], errors: [], failed: [], responses: [] };
-const did = { log, marks: {} };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const { browser, cleanup } = await launch();
-let code = 0;
-try {
-  const page = await openPage(browser, log);
+await drive(async (page, did) => {
+  did.marks = {};
   const batches = [];  // requests the tracker made to /v1/batch, with the page's time
   page.on("request", (r) => { if (r.url().endsWith("/v1/batch")) batches.push(Date.now()); });
   const mark = async (name) => { did.marks[name] = await page.evaluate(() => Date.now()); };
@@ -62,14 +58,4 @@ try {
   did.cookie = await page.evaluate(() => document.cookie);
   // 5. leaving: pagehide sends the last page view's end by beacon
   await mark("left");
-} catch (e) {
-  log.errors.push(`driver: ${e}`);
-  code = 1;
-}
-try {
-  await closeAll(browser);
-} finally {
-  cleanup();
-  process.stdout.write(JSON.stringify(did) + "\n");
-  process.exit(code);
-}
+});
