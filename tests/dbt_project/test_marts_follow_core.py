@@ -114,6 +114,7 @@ RUNS = [
     [
         raw("k1", "page", day(0.1), "d11", url="https://shop.example/?gclid=G1"),
         raw("t7", "identify", day(0.1), "d12", "u12"),                         # d12's past becomes u12's
+        raw("t8", "page", day(0.05), None, "u2"), raw("t9", "page", day(0.04), None, "u2"),  # sessionless views
         raw("k2", "track", day(0.1, 0.05), "d11", name="Order Completed", props={"order_id": "O11", "revenue": 12}),
         raw("s1", "track", day(0.05), None, "u2", name="Order Completed", ua=None,
             props={"order_id": "O12", "revenue": 30, "currency": "USD"}),
@@ -188,6 +189,9 @@ def test_every_mart_equals_a_full_refresh_after_incremental_runs(inv_db, tmp_pat
             " max_scroll_depth, heartbeats, has_page_end FROM marts.page_views WHERE device_id = 'd12'")}
         assert views == {"t1": ("u12", 1, False, 72.0, 30, 25, 2, False),
                          "t4": ("u12", 2, True, None, 200, 75, 0, True)}
+        assert conn.execute("SELECT page_view_id, session_id, page_view_index, is_exit, engaged_seconds"
+                            " FROM marts.page_views WHERE page_view_id IN ('t8', 't9') ORDER BY 1").fetchall() == [
+            ("t8", None, None, None, None), ("t9", None, None, None, None)]
         assert conn.execute("SELECT page_views, events, duration_seconds, engaged_seconds FROM marts.sessions"
                             " WHERE device_id = 'd12'").fetchall() == [(2, 5, 0.02 * 3600 + 200, 230)]
         final = digest(conn)
