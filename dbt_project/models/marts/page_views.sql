@@ -9,7 +9,6 @@
         indexes=[
             {'columns': ['project_id', 'page_view_id'], 'unique': true},
             {'columns': ['project_id', 'blended_user_id']},
-            {'columns': ['project_id', 'session_id']},
         ],
     )
 }}
@@ -37,13 +36,16 @@ changed_people as (
 ),
 {% endif %}
 
-events as (
-    select * from {{ ref('stg_core__events') }}
-    where not is_bot
-    {% if change_log_incremental() %}
-      and (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
-    {% endif %}
-),
+{#- The events of the scope, read twice (a CTE read twice would be materialised whole). -#}
+{%- set scoped_events -%}
+    (
+        select * from {{ ref('stg_core__events') }}
+        where not is_bot
+        {%- if change_log_incremental() %}
+          and (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
+        {%- endif %}
+    ) as scoped_events
+{%- endset %}
 
 views as (
     select
@@ -61,7 +63,7 @@ views as (
         page_path as path,
         coalesce(page_title, case when event_type = 'screen' then event_name end) as title,
         page_referrer as referrer
-    from events
+    from {{ scoped_events }}
     where event_type in ('page', 'screen')
 ),
 
@@ -78,7 +80,7 @@ activity_events as (
             then {{ json_numeric('properties', 'depth') }}
             else {{ json_numeric('properties', 'max_scroll_depth') }}
         end as scroll_depth
-    from events
+    from {{ scoped_events }}
     where event_type = 'track'
       and event_name in ('Page Ping', 'Page Scrolled', 'Page Ended')
       and properties ->> 'page_view_id' is not null
