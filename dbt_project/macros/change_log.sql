@@ -4,7 +4,7 @@
   orchestration/core/sql/change_log.sql), never a time window.
 
   - on-run-start `freeze_change_bound()` records the newest change-log sequence of this invocation
-    (ops.dbt_change_bounds); every mart of the invocation reads changes up to it, no further than what
+    (ops.dbt_change_bounds), and where its data tests start (macros/test_scope.sql); every mart of the invocation reads changes up to it, no further than what
     its upstream marts (config `change_log_upstream`) have consumed.
   - A mart consumes the changes after its own watermark (ops.mart_watermarks, written by its
     post-hook `record_change_consumed()`), up to that bound.
@@ -13,9 +13,12 @@
 -#}
 
 {% macro freeze_change_bound() -%}
-    insert into ops.dbt_change_bounds (invocation_id, bound_seq)
-    select '{{ invocation_id }}', coalesce(max(seq), (select max(consumed_seq) from ops.mart_watermarks), 0)
-    from core.change_log
+    insert into ops.dbt_change_bounds (invocation_id, bound_seq, test_from_seq)
+    select '{{ invocation_id }}', bound.seq, {{ test_from_seq_sql('bound.seq') | indent(4) }}
+    from (
+        select coalesce(max(seq), (select max(consumed_seq) from ops.mart_watermarks), 0) as seq
+        from core.change_log
+    ) as bound
     on conflict (invocation_id) do nothing;
     delete from ops.dbt_change_bounds where started_at < now() - interval '7 days'
 {%- endmacro %}

@@ -3,11 +3,13 @@
 No `from __future__ import annotations` here: Dagster reads the config annotation at runtime.
 """
 
+from uuid import uuid4
+
 from dagster import AssetExecutionContext, AssetSelection, Config, define_asset_job
 from dagster_dbt import DbtCliResource, dbt_assets
 from pydantic import Field
 
-from orchestration.marts.project import dbt_project, ensure_manifest
+from orchestration.marts.project import dbt_project, ensure_manifest, reused_partial_parse
 from orchestration.marts.translator import TouchlineTranslator
 
 DBT_ASSETS_OP = "touchline_dbt_assets"
@@ -19,8 +21,10 @@ class DbtBuildConfig(Config):
 
 
 # dbt unit tests check model logic on mocked inputs, not data: CI runs them (tests/dbt_project), the
-# scheduled builds do not.
-BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+# scheduled builds do not. --no-write-json: no manifest.json (written twice, about half a second a
+# build) nor run_results.json in the invocation's folder; Dagster reads dbt's event stream, and dbt.log
+# stays there.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
 
 
 def build_args(config: DbtBuildConfig) -> list[str]:
@@ -34,7 +38,10 @@ def build_args(config: DbtBuildConfig) -> list[str]:
     name=DBT_ASSETS_OP,
 )
 def touchline_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    yield from dbt.cli(build_args(config), context=context).stream()
+    # a target folder per invocation (dagster-dbt's default naming), with the previous one's partial parse
+    target = dbt_project.project_dir / dbt_project.target_path / f"{DBT_ASSETS_OP}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
+    with reused_partial_parse(target):
+        yield from dbt.cli(build_args(config), context=context, target_path=target).stream()
 
 
 # The same assets with `dbt build --full-refresh`.

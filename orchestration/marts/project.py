@@ -11,6 +11,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -54,6 +57,34 @@ def parse(project: DbtProject = dbt_project) -> None:
     )
     if proc.returncode != 0 or not project.manifest_path.exists():
         raise RuntimeError(f"dbt parse failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+
+
+# The partial-parse state of the last dbt invocation the assets ran (dagster-dbt gives each invocation a
+# target folder of its own, where dbt would find none and parse the whole project again).
+RUN_PARTIAL_PARSE = "run_partial_parse.msgpack"
+
+
+@contextmanager
+def reused_partial_parse(target_path: Path, saved: Path | None = None) -> Iterator[Path]:
+    """Around one dbt invocation in `target_path`: hand it the partial-parse file the previous invocation
+    left (dbt checks it against the project, its vars and the profile's variables, and parses what
+    changed, or everything), and keep the one it leaves for the next. The file is replaced atomically,
+    so concurrent invocations at worst parse again. `saved`: where it is kept (default: the project's
+    target folder)."""
+    saved = saved or dbt_project.project_dir / dbt_project.target_path / RUN_PARTIAL_PARSE
+    target_path.mkdir(parents=True, exist_ok=True)
+    if saved.exists():
+        shutil.copyfile(saved, target_path / "partial_parse.msgpack")
+    try:
+        yield target_path
+    finally:
+        left = target_path / "partial_parse.msgpack"
+        if left.exists():
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=saved.parent, prefix=".partial_parse.")
+            os.close(fd)
+            shutil.copyfile(left, tmp)
+            os.replace(tmp, saved)
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> Path:

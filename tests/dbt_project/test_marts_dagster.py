@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import os
 
+from conftest import run_dbt
 from dagster import AssetKey, materialize
 
 from orchestration.marts import (
     DBT_ASSETS_OP, dbt_assets_list, dbt_full_refresh_job, dbt_resource, resources, touchline_dbt_assets,
 )
+from orchestration.marts.project import reused_partial_parse
 
 CORE = {AssetKey(["core", t]) for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases",
                                         "change_log", "data_quality_daily")}
@@ -76,3 +78,19 @@ def test_materialize_through_dagster(built_b):
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     assert len(evaluations) >= 60
     assert all(ev.passed for ev in evaluations)
+
+
+def test_each_dbt_invocation_reuses_the_previous_partial_parse(marts_db_url, tmp_path):
+    """dagster-dbt gives every invocation a folder of its own; the asset hands it the partial-parse file
+    the previous invocation left, so dbt does not parse the whole project again."""
+    saved = tmp_path / "saved.msgpack"
+    with reused_partial_parse(tmp_path / "run1", saved=saved) as target:
+        first = run_dbt(marts_db_url, "parse", target_path=target)
+    assert "Unable to do partial parsing" in first.stdout  # nothing to start from
+    assert saved.exists()
+    with reused_partial_parse(tmp_path / "run2", saved=saved) as target:
+        second = run_dbt(marts_db_url, "parse", target_path=target)
+    assert "Unable to do partial parsing" not in second.stdout, second.stdout
+    # without it, a fresh folder parses everything (what every Dagster run did before)
+    third = run_dbt(marts_db_url, "parse", target_path=tmp_path / "run3")
+    assert "Starting full parse" in third.stdout

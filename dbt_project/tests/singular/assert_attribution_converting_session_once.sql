@@ -6,6 +6,6 @@ select attribution.project_id, attribution.conversion_id, attribution.model,
 from {{ ref('attribution') }} as attribution
 join {{ ref('conversions') }} as conversions
     on conversions.project_id = attribution.project_id and conversions.conversion_id = attribution.conversion_id
-where conversions.session_id is not null
+where conversions.session_id is not null{{ test_scope_and('attribution', 'attribution') }}
 group by attribution.project_id, attribution.conversion_id, attribution.model
 having count(*) filter (where attribution.is_converting_session) <> 1

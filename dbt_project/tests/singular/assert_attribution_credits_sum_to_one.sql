@@ -12,6 +12,7 @@ from {{ ref('attribution') }} as attribution
 join {{ ref('conversions') }} as conversions
     on conversions.project_id = attribution.project_id
     and conversions.conversion_id = attribution.conversion_id
+where true{{ test_scope_and('attribution', 'attribution') }}
 group by attribution.project_id, attribution.conversion_id, attribution.model
 having abs(sum(attribution.credit) - 1) > 0.000001
     or abs(coalesce(sum(attribution.revenue_credit), 0) - coalesce(max(conversions.reporting_revenue), 0)) > 0.0001

@@ -14,6 +14,7 @@ attributable as (
     from {{ ref('conversions') }} as conversions
     join {{ ref('sessions') }} as sessions
         on sessions.project_id = conversions.project_id and sessions.session_id = conversions.session_id
+    where true{{ test_scope_and('conversions', 'conversions') }}
 ),
 
 expected as (
@@ -24,7 +25,8 @@ expected as (
 
 actual as (
     select project_id, conversion_id, model, count(*) as touchpoints, max(touchpoint_count) as touchpoint_count
-    from {{ ref('attribution') }}
+    from {{ ref('attribution') }} as attribution
+    where true{{ test_scope_and('attribution', 'attribution') }}
     group by project_id, conversion_id, model
 )
 
