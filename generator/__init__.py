@@ -35,8 +35,8 @@ from generator.catalogue import CLICK_IDS
 from generator.clock import DAY, HOUR, MIN, SEC, default_end, iso, parse_iso
 from generator.command import add_arguments, run
 from generator.dataset import Dataset, generate
-from generator.outputs import _now_ms, load_raw, post_http, write_jsonl, write_truth
+from generator.outputs import load_raw, now_ms, post_http, write_jsonl, write_truth
 from generator.truth import truth_format
 
-__all__ = ["CLICK_IDS", "DAY", "HOUR", "MIN", "SEC", "Dataset", "add_arguments", "default_end", "generate",
+__all__ = ["CLICK_IDS", "DAY", "HOUR", "MIN", "SEC", "Dataset", "add_arguments", "default_end", "generate", "now_ms",
            "iso", "load_raw", "parse_iso", "post_http", "run", "truth_format", "write_jsonl", "write_truth"]

@@ -15,7 +15,7 @@ import psycopg
 
 from generator.clock import iso
 from generator.dataset import Dataset
-from touchline import warehouse
+from ingest_api.rows import RAW_EVENT_COLUMNS
 
 
 def write_jsonl(dataset: Dataset, path) -> int:
@@ -41,7 +41,7 @@ def write_truth(dataset: Dataset, path) -> None:
     Path(path).write_bytes(orjson.dumps(dataset.truth))
 
 
-def _now_ms() -> int:
+def now_ms() -> int:
     return int(time.time() * 1000)
 
 
@@ -95,7 +95,7 @@ def post_http(dataset: Dataset, base_url: str, key: str, batch_size: int = 100, 
             if isinstance(item, str):
                 body = item.encode()
             else:
-                now = _now_ms()
+                now = now_ms()
                 batch = []
                 for kind, i in item:
                     if kind == "msg":
@@ -215,7 +215,7 @@ def load_raw(conn: "psycopg.Connection", dataset: Dataset, project_id: str, key_
         timings["keys"] = time.perf_counter() - t0
         kp = _copy_text(key_prefix) if key_prefix else "\\N"
         n = 0
-        cols = ", ".join(warehouse.RAW_EVENT_COLUMNS)
+        cols = ", ".join(RAW_EVENT_COLUMNS)
         dumps = orjson.dumps
         from psycopg.copy import QueuedLibpqWriter  # a thread sends while this one builds rows
 

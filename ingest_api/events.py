@@ -23,6 +23,8 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from ingest_api.rows import RawEvent
+
 TYPES = frozenset({"track", "page", "screen", "identify", "alias", "group"})
 MAX_MESSAGE_ID = 256
 # Identifiers longer than this go to quarantine (an index entry holds at most ~2,700 bytes; one bad id
@@ -108,9 +110,9 @@ class Rejection:
 
 @dataclass(slots=True)
 class Prepared:
-    """Rows for raw.events (COPY column order of `queries/copy_stage.sql`) and the rejections."""
+    """Rows for raw.events and the rejections."""
 
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[RawEvent] = field(default_factory=list)
     row_index: list[int] = field(default_factory=list)  # index in the request of each row
     rejected: list[Rejection] = field(default_factory=list)
 
@@ -492,7 +494,7 @@ def _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, det
             context["userAgent"] = user_agent
 
     payload = dumps(msg).decode()
-    return None, (
+    return None, RawEvent(
         capture.project_id, message_id, kind, event, anonymous_id, user_id, previous_id,
         event_ts, sent_at, received_iso, ip, user_agent, capture.key_prefix, payload,
     )

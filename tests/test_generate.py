@@ -302,7 +302,7 @@ def test_post_http_restamps_sent_at_with_device_skew():
     got = []
 
     def handler(request: httpx.Request):
-        received = gen._now_ms()
+        received = gen.now_ms()
         assert request.headers["authorization"].startswith("Basic ")
         try:
             body = orjson.loads(request.content)
