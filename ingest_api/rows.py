@@ -1,10 +1,12 @@
 """The rows ingest writes: one `RawEvent` per stored event, one `RejectedEvent` per quarantined item.
 
 These two classes are the one definition of the columns ingest writes: `RAW_EVENT_COLUMNS` and
-`REJECTED_EVENT_COLUMNS` are their field names, in the table order of `raw.events` and the written
-columns of `raw.rejected_events` (ingest_api/migrations/0001_ops_raw.sql), and the SQL of `queries/`
-receives its column lists from them (`{raw_event_columns}`, `{rejected_event_columns}`). Times are ISO
-8601 text and `payload` is the event's JSON text, as COPY and PostgreSQL's casts take them.
+`REJECTED_EVENT_COLUMNS` are their field names, in the column order of `raw.events` (all its columns; a
+test compares them with the table) and the written columns of `raw.rejected_events`
+(ingest_api/migrations/0001_ops_raw.sql). The SQL of `queries/` receives its column lists from them
+(`{raw_event_columns}`, `{rejected_event_columns}`, and `{raw_event_fields}`, the fields of a RawEvent sent
+as a JSON array: see `queries/__init__.py`). Times are ISO 8601 text; `payload`, the one JSON field, is
+the event's JSON text and stays last.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ class RejectedEvent(NamedTuple):
 
 RAW_EVENT_COLUMNS: tuple[str, ...] = RawEvent._fields
 REJECTED_EVENT_COLUMNS: tuple[str, ...] = RejectedEvent._fields
+JSON_FIELDS = frozenset({"payload"})  # values that are JSON text: sent as JSON, not as a JSON string
 
 
 def first_copies(rows: list[RawEvent]) -> list[RawEvent]:

@@ -29,7 +29,7 @@ from psycopg import errors
 
 from ingest_api.database import DatabaseUnavailable, close_quietly, connect
 from ingest_api.queries import sql
-from ingest_api.rows import RAW_EVENT_COLUMNS, REJECTED_EVENT_COLUMNS, RawEvent, RejectedEvent, first_copies
+from ingest_api.rows import REJECTED_EVENT_COLUMNS, RawEvent, RejectedEvent, first_copies
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +207,7 @@ class GroupWriter:
         if len(unique) + len(rejected) <= SMALL_GROUP:
             # One round trip: under load every round trip waits for a CPU, so fewer is faster.
             await conn.execute(sql("write_small_group"), {
-                "events": orjson.dumps([dict(zip(RAW_EVENT_COLUMNS, (*row[:-1], orjson.Fragment(row.payload))))
-                                        for row in unique]).decode(),
+                "events": orjson.dumps([row[:-1] + (orjson.Fragment(row.payload),) for row in unique]).decode(),
                 "rejected": orjson.dumps([dict(zip(REJECTED_EVENT_COLUMNS, r)) for r in rejected]).decode(),
             })
             return
