@@ -3,6 +3,7 @@ or straight into raw.events (`load_raw`)."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sys
 import threading
 import time
@@ -12,10 +13,15 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 
 from generator.clock import iso
 from generator.dataset import Dataset
-from ingest_api.rows import RAW_EVENT_COLUMNS
+from ingest_api.events import Capture, Limits, prepare
+from ingest_api.queries import sql
+from ingest_api.rows import RejectedEvent, first_copies
+from ingest_api.writer import redact
+from touchline.settings import get_settings
 
 
 def write_jsonl(dataset: Dataset, path) -> int:
@@ -162,87 +168,70 @@ def post_http(dataset: Dataset, base_url: str, key: str, batch_size: int = 100, 
     return stats
 
 
-def _copy_text(v: str) -> str:
-    if "\\" in v or "\t" in v or "\n" in v or "\r" in v:
-        return v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return v
+LOAD_CHUNK = 20_000  # messages per round of load_raw: at most one group of ingest's writer (group_max_events)
 
 
-def load_raw(conn: "psycopg.Connection", dataset: Dataset, project_id: str, key_prefix: str | None = None) -> int:
-    """Bulk-load the unique valid messages into raw.events (+ raw.event_keys) with COPY, as the API
-    would store them: one row per messageId (the earliest received copy), received_at synthetic (true
-    time + latency; days later for late events). Message ids already in raw.event_keys for the project are
-    skipped. Returns the number of rows inserted into raw.events. Runs in one transaction (committed at
-    the end, also on an autocommit connection). Phase timings of the last call: `load_raw.timings`."""
-    first: dict[str, int] = {}
-    for i, m in enumerate(dataset.messages):
-        first.setdefault(m["messageId"], i)
-    rec = dataset.received_ms
-    months = sorted({iso(rec[i])[:7] for i in (min(first.values(), key=rec.__getitem__),
-                                               max(first.values(), key=rec.__getitem__))})
-    m0 = dt.date.fromisoformat(months[0] + "-01")
-    m1 = dt.date.fromisoformat(months[-1] + "-01")
-    n_months = (m1.year - m0.year) * 12 + m1.month - m0.month
-    timings = {}
-    t0 = time.perf_counter()
-    with conn.transaction():
-        conn.execute("SELECT raw.ensure_event_partitions(%s, %s)", (m0, n_months))
-        pid = _copy_text(project_id)
-
-        def write_keys(cp, with_project: bool):
-            buf = []
-            for mid, i in first.items():
-                buf.append(f"{pid}\t{_copy_text(mid)}\t{iso(rec[i])}\n" if with_project
-                           else f"{_copy_text(mid)}\t{iso(rec[i])}\n")
-                if len(buf) >= 50_000:
-                    cp.write("".join(buf))
-                    buf = []
-            cp.write("".join(buf))
-
-        new: set[str] | None = None  # None: every message id is new
-        try:  # fast path: nothing of this data set is there yet
-            with conn.transaction():
-                with conn.cursor().copy("COPY raw.event_keys (project_id, message_id, received_at) FROM STDIN") as cp:
-                    write_keys(cp, True)
-        except psycopg.errors.UniqueViolation:  # some were loaded before: keep only the new ones
-            conn.execute("CREATE TEMP TABLE _gen_keys (message_id text, received_at timestamptz) ON COMMIT DROP")
-            with conn.cursor().copy("COPY _gen_keys (message_id, received_at) FROM STDIN") as cp:
-                write_keys(cp, False)
-            new = {r[0] for r in conn.execute(
-                "INSERT INTO raw.event_keys (project_id, message_id, received_at) "
-                "SELECT %s, message_id, received_at FROM _gen_keys ON CONFLICT DO NOTHING RETURNING message_id",
-                (project_id,))}
-        timings["keys"] = time.perf_counter() - t0
-        kp = _copy_text(key_prefix) if key_prefix else "\\N"
-        n = 0
-        cols = ", ".join(RAW_EVENT_COLUMNS)
-        dumps = orjson.dumps
-        from psycopg.copy import QueuedLibpqWriter  # a thread sends while this one builds rows
-
-        cur = conn.cursor()
-        with cur.copy(f"COPY raw.events ({cols}) FROM STDIN", writer=QueuedLibpqWriter(cur)) as cp:
-            buf = []
-            for mid, i in first.items():
-                if new is not None and mid not in new:
-                    continue
-                m = dataset.messages[i]
-                ctx = m.get("context") or {}
-                ev, anon, uid, prev = m.get("event"), m.get("anonymousId"), m.get("userId"), m.get("previousId")
-                ip, ua = ctx.get("ip"), ctx.get("userAgent")
-                payload = dumps(m).decode()
-                if "\\" in payload:
-                    payload = payload.replace("\\", "\\\\")
-                buf.append("\t".join((
-                    pid, _copy_text(mid), m["type"], _copy_text(ev) if ev else "\\N",
-                    _copy_text(anon) if anon else "\\N", _copy_text(uid) if uid else "\\N",
-                    _copy_text(prev) if prev else "\\N", m.get("timestamp") or m.get("originalTimestamp") or "\\N",
-                    m.get("sentAt") or "\\N", iso(rec[i]), ip or "\\N", _copy_text(ua) if ua else "\\N", kp,
-                    payload)) + "\n")
-                n += 1
-                if len(buf) >= 20_000:
-                    cp.write("".join(buf))
-                    buf = []
-            cp.write("".join(buf))
-        timings["events"] = time.perf_counter() - t0 - timings["keys"]
+def load_raw(conn: psycopg.Connection, dataset: Dataset, project_id: str, key_prefix: str | None = None) -> int:
+    """Bulk-load the messages into raw.events as the ingest API stores them, through ingest's own code:
+    `ingest_api.events.prepare` turns each message into its `RawEvent` (validation and capture, as for a
+    request; `received_at` is the synthetic receive time: true time + latency, days later for late events),
+    `ingest_api.rows.first_copies` keeps the earliest received copy of a messageId within a round of
+    LOAD_CHUNK messages, `raw.event_keys` across rounds and earlier loads (`queries/claim_keys.sql`), and
+    `queries/copy_events.sql` COPYs the new rows. A message that ingest would reject is quarantined in
+    raw.rejected_events with its reason, as the API does (the data set's `malformed` items are not loaded:
+    `post_http` sends them). Returns the number of rows inserted into raw.events. Runs in one transaction
+    (committed at the end, also on an autocommit connection). Phase timings of the last call:
+    `load_raw.timings`."""
+    settings = get_settings()
+    limits = Limits(settings.max_body_bytes, settings.max_event_bytes, settings.max_depth, settings.max_batch_items)
+    capture = Capture(project_id, key_prefix, dt.datetime.now(dt.timezone.utc), None, None)  # type: ignore[arg-type]
+    messages, rec = dataset.messages, dataset.received_ms
+    n = 0
+    timings = {"prepare": 0.0, "keys": 0.0, "events": 0.0}
+    gc_was = gc.isenabled()
+    gc.disable()  # acyclic rows by the million: keep the cyclic GC from rescanning the data set meanwhile
+    try:
+        with conn.transaction():
+            if messages:
+                m0, m1 = (dt.date.fromisoformat(iso(f(rec))[:7] + "-01") for f in (min, max))
+                months_ahead = (m1.year - m0.year) * 12 + m1.month - m0.month
+                conn.execute(sql("ensure_partitions"), {"month": m0, "months_ahead": months_ahead})
+            cur = conn.cursor()
+            for start in range(0, len(messages), LOAD_CHUNK):
+                received = [iso(r) for r in rec[start:start + LOAD_CHUNK]]
+                n += _load_round(cur, messages[start:start + LOAD_CHUNK], received, capture, limits, timings)
+    finally:
+        if gc_was:
+            gc.enable()
     load_raw.timings = timings  # type: ignore[attr-defined]
     return n
+
+
+def _load_round(cur: psycopg.Cursor, messages: list[dict], received: list[str], capture: Capture, limits: Limits,
+                timings: dict[str, float]) -> int:
+    """One round of load_raw: prepare, deduplicate, claim the keys, COPY. Returns the rows stored."""
+    t0 = time.perf_counter()
+    # prepare() adds receivedAt (and what the capture knows) to each message: it gets copies
+    prepared = prepare([dict(m) for m in messages], capture, limits, received=received)
+    rows = first_copies(prepared.rows)
+    t1 = time.perf_counter()
+    taken = set(cur.execute(sql("claim_keys"), {
+        "project_ids": [r.project_id for r in rows],
+        "message_ids": [r.message_id for r in rows],
+        "received_at": [r.received_at for r in rows],
+    }).fetchall())
+    if taken:
+        rows = [r for r in rows if (r.project_id, r.message_id) not in taken]
+    t2 = time.perf_counter()
+    with cur.copy(sql("copy_events"), writer=QueuedLibpqWriter(cur)) as cp:  # a thread sends meanwhile
+        for row in rows:
+            cp.write_row(row)
+    if prepared.rejected:
+        with cur.copy(sql("copy_rejected")) as cp:
+            for r in prepared.rejected:
+                cp.write_row(RejectedEvent(capture.project_id, received[r.index], r.reason, capture.key_prefix,
+                                           redact(r.payload)))
+    timings["prepare"] += t1 - t0
+    timings["keys"] += t2 - t1
+    timings["events"] += time.perf_counter() - t2
+    return len(rows)

@@ -374,12 +374,15 @@ def prepare(
     forced_type: str | None = None,
     defaults: dict[str, Any] | None = None,
     deterministic_ids: bool = False,
+    received: list[str] | None = None,
 ) -> Prepared:
     """Validate Segment-shaped messages and turn them into rows; invalid ones become rejections.
 
     `forced_type` is the type of a single-message endpoint (/v1/track, ...). `defaults` are the
     batch envelope's `context`, `integrations` and `sentAt`, merged under each message's own.
     `deterministic_ids`: a missing messageId is a hash of the message (retry-safe) instead of a UUID.
+    `received`: the receive time (ISO 8601) of each message instead of the capture's, for a bulk load of
+    messages received at different times (the generator's `load_raw`).
     """
     out = Prepared()
     received_iso = capture.received_iso
@@ -395,7 +398,8 @@ def prepare(
             out.rejected.append(Rejection(index, _text_id(msg.get("messageId")), "too_deep", dumps_any_depth(msg)))
             continue
         try:
-            reason, row = _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, deterministic_ids)
+            reason, row = _one(msg, encoded, capture, limits, received_iso if received is None else received[index],
+                               forced_type, defaults, deterministic_ids)
         except orjson.JSONEncodeError:  # the batch's shared context made it too deep
             reason, row = "too_deep", None
         if reason is None:
