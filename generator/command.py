@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", metavar="FILE.jsonl", help="write one Segment message per line")
     out.add_argument("--post", metavar="URL", help="POST to URL/v1/batch in Segment's batch format (needs --key)")
-    out.add_argument("--load-raw", action="store_true", help="COPY straight into raw.events (benchmarks; needs --project)")
+    out.add_argument("--load-raw", action="store_true",
+                     help="load into raw.events through ingest's own preparation, by COPY (benchmarks; needs --project)")
     parser.add_argument("--key", help="write key for --post (HTTP Basic user name)")
     parser.add_argument("--batch-size", type=int, default=100, help="messages per request with --post (default 100)")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight with --post (default 4)")
