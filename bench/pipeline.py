@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from touchline import db, generate, warehouse  # noqa: E402
+import generator  # noqa: E402
+from touchline import db, warehouse  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -55,10 +56,10 @@ def main() -> int:
         warehouse.migrate(conn)
         end = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         t = time.perf_counter()
-        data = generate.generate(events=args.events, seed=args.seed, days=args.days, end=end)
+        data = generator.generate(events=args.events, seed=args.seed, days=args.days, end=end)
         t_gen = time.perf_counter() - t
         t = time.perf_counter()
-        n = generate.load_raw(conn, data, "bench")
+        n = generator.load_raw(conn, data, "bench")
         t_load = time.perf_counter() - t
         print(f"generated {len(data.messages):,} in {t_gen:.1f} s, loaded {n:,} in {t_load:.1f} s", flush=True)
         # hold back the last day of receipts for the incremental run

@@ -23,6 +23,8 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from ingest_api.rows import RawEvent
+
 TYPES = frozenset({"track", "page", "screen", "identify", "alias", "group"})
 MAX_MESSAGE_ID = 256
 # Identifiers longer than this go to quarantine (an index entry holds at most ~2,700 bytes; one bad id
@@ -108,9 +110,9 @@ class Rejection:
 
 @dataclass(slots=True)
 class Prepared:
-    """Rows for raw.events (COPY column order of `queries/copy_stage.sql`) and the rejections."""
+    """Rows for raw.events and the rejections."""
 
-    rows: list[tuple] = field(default_factory=list)
+    rows: list[RawEvent] = field(default_factory=list)
     row_index: list[int] = field(default_factory=list)  # index in the request of each row
     rejected: list[Rejection] = field(default_factory=list)
 
@@ -372,12 +374,15 @@ def prepare(
     forced_type: str | None = None,
     defaults: dict[str, Any] | None = None,
     deterministic_ids: bool = False,
+    received: list[str] | None = None,
 ) -> Prepared:
     """Validate Segment-shaped messages and turn them into rows; invalid ones become rejections.
 
     `forced_type` is the type of a single-message endpoint (/v1/track, ...). `defaults` are the
     batch envelope's `context`, `integrations` and `sentAt`, merged under each message's own.
     `deterministic_ids`: a missing messageId is a hash of the message (retry-safe) instead of a UUID.
+    `received`: the receive time (ISO 8601) of each message instead of the capture's, for a bulk load of
+    messages received at different times (the generator's `load_raw`).
     """
     out = Prepared()
     received_iso = capture.received_iso
@@ -393,7 +398,8 @@ def prepare(
             out.rejected.append(Rejection(index, _text_id(msg.get("messageId")), "too_deep", dumps_any_depth(msg)))
             continue
         try:
-            reason, row = _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, deterministic_ids)
+            reason, row = _one(msg, encoded, capture, limits, received_iso if received is None else received[index],
+                               forced_type, defaults, deterministic_ids)
         except orjson.JSONEncodeError:  # the batch's shared context made it too deep
             reason, row = "too_deep", None
         if reason is None:
@@ -492,7 +498,7 @@ def _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, det
             context["userAgent"] = user_agent
 
     payload = dumps(msg).decode()
-    return None, (
+    return None, RawEvent(
         capture.project_id, message_id, kind, event, anonymous_id, user_id, previous_id,
         event_ts, sent_at, received_iso, ip, user_agent, capture.key_prefix, payload,
     )

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from functools import lru_cache
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from touchline import db, warehouse
+from touchline.ports import port_free
 from touchline.settings import get_settings
 
 
@@ -77,17 +77,6 @@ class GuardedProtocol(HttpToolsProtocol):
         self._guard = None
         if not self.transport.is_closing():
             self.transport.close()
-
-
-def port_free(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def serve(host: str, port: int, workers: int = 1) -> None:

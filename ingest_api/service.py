@@ -9,6 +9,7 @@ from fastapi import HTTPException
 
 from ingest_api.deps import Caller
 from ingest_api.events import MAX_LISTED_REJECTIONS, REASONS, Prepared, Rejection, prepare, raw_text
+from ingest_api.rows import RejectedEvent
 from ingest_api.writer import month_of
 
 
@@ -34,12 +35,12 @@ async def ingest(caller: Caller, messages: list[Any], **options: Any) -> Outcome
     if not prepared.rows and not prepared.rejected:
         return Outcome(0, [])
     received = cap.received_iso
-    quarantine = [(cap.project_id, received, r.reason, cap.key_prefix, r.payload) for r in prepared.rejected]
+    quarantine = [RejectedEvent(cap.project_id, received, r.reason, cap.key_prefix, r.payload) for r in prepared.rejected]
     refused = await rt.writer.write(prepared.rows, quarantine, month_of(cap.received_at))
     rejected = prepared.rejected
     for position in refused:
         row = prepared.rows[position]
-        rejected.append(Rejection(prepared.row_index[position], row[1], "database_rejected", row[-1]))
+        rejected.append(Rejection(prepared.row_index[position], row.message_id, "database_rejected", row.payload))
     return Outcome(len(prepared.rows) - len(refused), rejected)
 
 
@@ -58,6 +59,6 @@ async def refuse_body(caller: Caller, reason: str, detail: str, status: int = 40
     """Quarantine a body with no events to read (not JSON, or no batch where it belongs, or too many
     events) as one row, and return the 400 (or `status`) to raise. Write keys are redacted by the writer."""
     cap = caller.capture
-    row = (cap.project_id, cap.received_iso, reason, cap.key_prefix, raw_text(caller.body.raw))
+    row = RejectedEvent(cap.project_id, cap.received_iso, reason, cap.key_prefix, raw_text(caller.body.raw))
     await caller.rt.writer.write([], [row], month_of(cap.received_at))
     return HTTPException(status, detail)

@@ -29,6 +29,7 @@ from psycopg import errors
 
 from ingest_api.database import DatabaseUnavailable, close_quietly, connect
 from ingest_api.queries import sql
+from ingest_api.rows import REJECTED_EVENT_COLUMNS, RawEvent, RejectedEvent, first_copies
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ SMALL_GROUP = 200  # rows up to which a group is written by one statement instea
 
 @dataclass(slots=True)
 class Job:
-    rows: list[tuple]
-    rejected: list[tuple]  # (project_id, received_at, reason, key_prefix, payload)
+    rows: list[RawEvent]
+    rejected: list[RejectedEvent]
     month: date
     future: asyncio.Future = field(default=None)  # type: ignore[assignment]
 
@@ -93,7 +94,7 @@ class GroupWriter:
         if self._conn is not None:
             await self._conn.close()
 
-    def submit(self, rows: list[tuple], rejected: list[tuple], month: date) -> asyncio.Future:
+    def submit(self, rows: list[RawEvent], rejected: list[RejectedEvent], month: date) -> asyncio.Future:
         """Queue rows; the future resolves to the positions in `rows` the database refused
         (usually none) once committed, or fails with DatabaseUnavailable."""
         if self._closing:
@@ -105,7 +106,7 @@ class GroupWriter:
         self._wake.set()
         return job.future
 
-    async def write(self, rows: list[tuple], rejected: list[tuple], month: date) -> list[int]:
+    async def write(self, rows: list[RawEvent], rejected: list[RejectedEvent], month: date) -> list[int]:
         """Submit and wait at most `timeout` seconds for the commit (DatabaseUnavailable after)."""
         future = self.submit(rows, rejected, month)
         try:
@@ -194,19 +195,20 @@ class GroupWriter:
                 if conn.broken or conn.closed:
                     raise
                 refused.append(position)
-                log.warning("event %s of project %s refused by the database: %s", row[1], row[0], exc)
-                await self._transaction(conn, [], [(row[0], row[9], "database_rejected", row[12], row[13])])
+                log.warning("event %s of project %s refused by the database: %s", row.message_id, row.project_id, exc)
+                await self._transaction(conn, [], [RejectedEvent(row.project_id, row.received_at, "database_rejected",
+                                                                 row.key_prefix, row.payload)])
         return refused
 
-    async def _transaction(self, conn: psycopg.AsyncConnection, rows: list[tuple], rejected: list[tuple]) -> None:
-        rejected = [(*r[:4], redact(r[4])) for r in rejected]
-        # The first copy of a messageId in the group wins (the earliest received).
-        unique = list({(row[0], row[1]): row for row in reversed(rows)}.values())
+    async def _transaction(self, conn: psycopg.AsyncConnection, rows: list[RawEvent],
+                           rejected: list[RejectedEvent]) -> None:
+        rejected = [r._replace(payload=redact(r.payload)) for r in rejected]
+        unique = first_copies(rows)  # the first copy of a messageId in the group wins (the earliest received)
         if len(unique) + len(rejected) <= SMALL_GROUP:
             # One round trip: under load every round trip waits for a CPU, so fewer is faster.
             await conn.execute(sql("write_small_group"), {
-                "events": orjson.dumps([row[:13] + (orjson.Fragment(row[13]),) for row in unique]).decode(),
-                "rejected": orjson.dumps(rejected).decode(),
+                "events": orjson.dumps([row[:-1] + (orjson.Fragment(row.payload),) for row in unique]).decode(),
+                "rejected": orjson.dumps([dict(zip(REJECTED_EVENT_COLUMNS, r)) for r in rejected]).decode(),
             })
             return
         # COPY costs PostgreSQL about half the CPU per row of the JSON statement.
@@ -214,13 +216,13 @@ class GroupWriter:
             async with conn.cursor() as cur:
                 if unique:
                     await cur.execute(sql("claim_keys"), {
-                        "project_ids": [r[0] for r in unique],
-                        "message_ids": [r[1] for r in unique],
-                        "received_at": [r[9] for r in unique],
+                        "project_ids": [r.project_id for r in unique],
+                        "message_ids": [r.message_id for r in unique],
+                        "received_at": [r.received_at for r in unique],
                     })
                     taken = set(await cur.fetchall())
                     if taken:
-                        unique = [r for r in unique if (r[0], r[1]) not in taken]
+                        unique = [r for r in unique if (r.project_id, r.message_id) not in taken]
                     async with cur.copy(sql("copy_events")) as copy:
                         for row in unique:
                             await copy.write_row(row)

@@ -1,4 +1,4 @@
-"""touchline.generate: determinism, scenario coverage, ground truth consistent with the data and the
+"""The generator package: determinism, scenario coverage, ground truth consistent with the data and the
 rules of docs/architecture.md §4 (re-derived here from the messages alone), and the bulk load into raw."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 import pytest
 
-from touchline import generate as gen
+import generator as gen
 
 END = "2024-06-01T00:00:00Z"
 CLICK_IDS = set(gen.CLICK_IDS)
@@ -302,7 +302,7 @@ def test_post_http_restamps_sent_at_with_device_skew():
     got = []
 
     def handler(request: httpx.Request):
-        received = gen._now_ms()
+        received = gen.now_ms()
         assert request.headers["authorization"].startswith("Basic ")
         try:
             body = orjson.loads(request.content)

@@ -18,10 +18,7 @@ import psycopg
 RAW, CORE, OPS = "raw", "core", "ops"
 DBT_SCHEMAS = ("staging", "intermediate", "marts")
 BI_ROLE = "touchline_bi"
-# The typed columns of raw.events, in table order (ingest_api/migrations/0001_ops_raw.sql): the one list
-# that loaders of raw rows (the generator's bulk load, tests) use.
-RAW_EVENT_COLUMNS = ("project_id", "message_id", "type", "event", "anonymous_id", "user_id", "previous_id",
-                     "event_timestamp", "sent_at", "received_at", "ip", "user_agent", "key_prefix", "payload")
+# The columns of raw.events that ingest writes: ingest_api/rows.py (RawEvent).
 
 # Order matters: ops and raw first, then core.
 MIGRATION_PACKAGES = ("ingest_api", "orchestration")

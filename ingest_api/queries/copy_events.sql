@@ -1,3 +1,2 @@
-COPY raw.events (project_id, message_id, type, event, anonymous_id, user_id, previous_id,
-                 event_timestamp, sent_at, received_at, ip, user_agent, key_prefix, payload)
-FROM STDIN
+-- The columns are ingest_api/rows.py's RawEvent fields, in that order.
+COPY raw.events ({raw_event_columns}) FROM STDIN

@@ -1,1 +1,2 @@
-COPY raw.rejected_events (project_id, received_at, reason, key_prefix, payload) FROM STDIN
+-- The columns are ingest_api/rows.py's RejectedEvent fields, in that order.
+COPY raw.rejected_events ({rejected_event_columns}) FROM STDIN

@@ -31,7 +31,7 @@ import pytest
 
 from conftest import run_dbt
 from tests.orchestration.pipeline_helpers import reset, run_core
-from touchline import generate
+import generator
 
 END = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 PROJECT = "truth"
@@ -52,7 +52,7 @@ def true_time(iso: str) -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def dataset():
-    return generate.generate(events=EVENTS, seed=SEED, days=DAYS, end=END)
+    return generator.generate(events=EVENTS, seed=SEED, days=DAYS, end=END)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def marts(database_url, dataset, tmp_path_factory):
     with migrated_database(database_url, f"{db.url_parts(database_url).database}_marts_truth") as url:
         with psycopg.connect(url, autocommit=True) as conn:
             reset(conn)
-            generate.load_raw(conn, dataset, PROJECT)
+            generator.load_raw(conn, dataset, PROJECT)
             run_core(conn)
         run_dbt(url, "build", "--full-refresh", "--select", "+attribution",
                 target_path=tmp_path_factory.mktemp("dbt_target_truth"))
@@ -120,8 +120,8 @@ def expected_credits(truth: dict, conversion: dict) -> dict[str, dict[str, float
         middle = (1 - FIRST_WEIGHT - LAST_WEIGHT) / (n - 2)
         out["position_based"] = {k: middle for k in touches}
         out["position_based"][first], out["position_based"][last] = FIRST_WEIGHT, LAST_WEIGHT
-    converted = generate.parse_iso(conversion["converted_at"])
-    weights = {k: 0.5 ** ((converted - generate.parse_iso(sessions[k]["start"])) / DAY_MS / HALF_LIFE_DAYS)
+    converted = generator.parse_iso(conversion["converted_at"])
+    weights = {k: 0.5 ** ((converted - generator.parse_iso(sessions[k]["start"])) / DAY_MS / HALF_LIFE_DAYS)
                for k in touches}
     total = sum(weights.values())
     out["time_decay"] = {k: w / total for k, w in weights.items()}
@@ -163,9 +163,9 @@ def test_dataset_exercises_multi_touch_cross_device_anonymous_and_lookback(datas
     # the 30-day lookback drops earlier sessions of some converters
     starts = defaultdict(list)
     for s in sessions.values():
-        starts[s["user"] or ("stream", s["stream"])].append(generate.parse_iso(s["start"]))
+        starts[s["user"] or ("stream", s["stream"])].append(generator.parse_iso(s["start"]))
     assert any(min(starts[c["user"] or ("stream", c["stream"])])
-               < generate.parse_iso(c["converted_at"]) - LOOKBACK_DAYS * DAY_MS for c in conversions)
+               < generator.parse_iso(c["converted_at"]) - LOOKBACK_DAYS * DAY_MS for c in conversions)
     # last non-direct differs from last touch for some conversions; some have direct touches only
     last_is_direct = [c for c in conversions if is_direct(sessions[ordered_touchpoints(truth, c)[-1]])]
     assert any(not all(is_direct(sessions[k]) for k in c["touchpoints"]) for c in last_is_direct)

@@ -7,13 +7,13 @@ import json
 
 import psycopg
 
+from ingest_api.rows import RAW_EVENT_COLUMNS
 from orchestration.core import build
 from orchestration.enrichment import lookups
-from touchline import warehouse
 
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
-RAW_COLS = ", ".join(warehouse.RAW_EVENT_COLUMNS)
+RAW_COLS = ", ".join(RAW_EVENT_COLUMNS)
 SNAPSHOT_TABLES = {
     "core.events": "project_id, message_id",
     "core.sessions": "project_id, session_id",

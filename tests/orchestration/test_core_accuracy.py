@@ -5,19 +5,19 @@ import pytest
 
 from orchestration.core import build
 from tests.orchestration.pipeline_helpers import RAW_COLS, reset, run_core, snapshot
-from touchline import generate
+import generator
 
 END = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture(scope="module")
 def dataset():
-    return generate.generate(events=6000, seed=11, days=20, end=END)
+    return generator.generate(events=6000, seed=11, days=20, end=END)
 
 
 def _load(conn, dataset):
     reset(conn)
-    generate.load_raw(conn, dataset, "acc")
+    generator.load_raw(conn, dataset, "acc")
 
 
 def test_every_session_and_user_matches_ground_truth(conn, dataset):

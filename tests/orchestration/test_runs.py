@@ -18,7 +18,8 @@ from dagster import DagsterInstance, DagsterRunStatus
 
 from orchestration.runs import lock
 from tests.orchestration.pipeline_helpers import reset, snapshot
-from touchline import generate, runtime, settings
+import generator
+from touchline import runtime, settings
 
 BIN = Path(sys.executable).parent
 CORE = "group:core or group:enrichment"
@@ -27,7 +28,7 @@ END = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 
 @pytest.fixture(scope="module")
 def dataset():
-    return generate.generate(events=6000, seed=5, days=15, end=END)
+    return generator.generate(events=6000, seed=5, days=15, end=END)
 
 
 @pytest.fixture()
@@ -56,7 +57,7 @@ def materialize(env, *args, wait="600") -> subprocess.Popen:
 def _load(conn, dataset):
     reset(conn)
     conn.execute("TRUNCATE ops.core_runs, ops.core_batch")
-    generate.load_raw(conn, dataset, "runs")
+    generator.load_raw(conn, dataset, "runs")
 
 
 def _full_refresh_snapshot(conn, instance):
@@ -125,7 +126,7 @@ def test_a_killed_run_is_marked_dead_and_the_next_run_equals_a_full_refresh(conn
     before = conn.execute("SELECT count(*) FROM core.events").fetchone()[0]
     assert before > 5000
     # more events arrive (received after the first run's watermark) before the next runs
-    generate.load_raw(conn, generate.generate(events=1500, seed=6, days=3, end=END + dt.timedelta(days=20)), "runs2")
+    generator.load_raw(conn, generator.generate(events=1500, seed=6, days=3, end=END + dt.timedelta(days=20)), "runs2")
 
     # a full refresh killed in the middle of its core build leaves the old core, never an empty one
     p = materialize(env, "--full-refresh")

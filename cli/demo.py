@@ -7,7 +7,6 @@ messageIds (same seed, same day), which the API stores once, so nothing is dupli
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,21 +15,11 @@ from pathlib import Path
 import httpx
 
 from touchline import db, keys, runtime, warehouse
+from touchline.ports import free_port
 from touchline.settings import get_settings
 
 SUMMARY_TABLES = ("raw.events", "raw.rejected_events", "core.events", "core.sessions", "core.identity_edges",
                   "core.user_aliases", "core.identity_map", "core.identity_merge_log", "core.user_profiles")
-
-
-def _free_port(preferred: int) -> int:
-    """`preferred` when free on 127.0.0.1, else any free port."""
-    from touchline.cli import port_free
-
-    if port_free("127.0.0.1", preferred):
-        return preferred
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def demo_key(conn) -> str:
@@ -68,7 +57,7 @@ def start_api(port: int, env: dict) -> subprocess.Popen:
 
 
 def run_demo(events: int = 50_000, seed: int = 42) -> int:
-    from touchline import generate
+    import generator
 
     t0 = time.monotonic()
     env = {**os.environ, **runtime.prepare()}
@@ -77,12 +66,12 @@ def run_demo(events: int = 50_000, seed: int = 42) -> int:
         warehouse.migrate(conn)
         conn.commit()
         key = demo_key(conn)
-    port = _free_port(get_settings().api_port)
+    port = free_port(get_settings().api_port)
     api = start_api(port, env)
     try:
         print(f"ingest API on http://127.0.0.1:{port}; generating {events:,} events (seed {seed})")
-        dataset = generate.generate(events=events, seed=seed)
-        stats = generate.post_http(dataset, f"http://127.0.0.1:{port}", key, progress=True)
+        dataset = generator.generate(events=events, seed=seed)
+        stats = generator.post_http(dataset, f"http://127.0.0.1:{port}", key, progress=True)
         print(f"sent: {stats}")
     finally:
         api.terminate()

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from touchline import db
+from touchline.ports import port_free
 from touchline.settings import get_settings
 
 
@@ -172,16 +173,6 @@ def cmd_bi(args) -> int:
 
 
 # --------------------------------------------------------------------------- api
-def port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-            return True
-        except OSError:
-            return False
-
-
 def cmd_api(args) -> int:
     if not port_free(args.host, args.port):
         raise CliError(f"port {args.port} on {args.host} is in use (choose another with --port)")
@@ -287,13 +278,13 @@ def cmd_stop(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from touchline import generate
+    from generator import command
 
-    return generate.run(args)
+    return command.run(args)
 
 
 def cmd_demo(args) -> int:
-    from touchline.demo import run_demo
+    from cli.demo import run_demo
 
     return run_demo(events=args.events, seed=args.seed)
 
@@ -362,12 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_api)
 
     g = sub.add_parser("generate", help="synthetic traffic with ground truth (HTTP, JSON lines or bulk load)")
-    try:
-        from touchline import generate
+    from generator import command
 
-        generate.add_arguments(g)
-    except ImportError:  # pragma: no cover - generator not installed
-        pass
+    command.add_arguments(g)
     g.set_defaults(func=cmd_generate)
 
     mt = sub.add_parser("materialize", help="bring every asset up to date with everything in raw",
