@@ -19,7 +19,9 @@ class CoreRunConfig(Config):
     """Rebuild core from all of raw, replacing it in one transaction (gives the same tables as incremental runs)."""
 
 
-@asset(key=["core", "raw_batch"], deps=[RAW_EVENTS], group_name="core", kinds={"postgres"},
+# Groups in flow order, no loop (tests/orchestration/test_definitions.py): raw (raw.events and this run's batch
+# of it) -> enrichment (lookups of the batch's distinct values) -> core -> dbt's staging -> intermediate -> marts.
+@asset(key=["core", "raw_batch"], deps=[RAW_EVENTS], group_name="raw", kinds={"postgres"},
        description="The raw events this run processes: received since the watermark, in neither core.events nor "
                    "the quarantine, one per (project, messageId), the earliest received copy; blocked identifier "
                    "values taken as absent, rows the pipeline cannot take marked with a quarantine reason.")

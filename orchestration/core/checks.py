@@ -13,9 +13,7 @@ VALID_TYPES = ["page", "screen", "track", "identify", "alias", "group"]
 
 def _result(db: PostgresResource, table: str, expectations: list) -> AssetCheckResult:
     schema, name = table.split(".")
-    outcome = gx.validate(db.sqlalchemy_url, schema, name, expectations)
-    return AssetCheckResult(passed=outcome.success,
-                            metadata={"expectations": outcome.evaluated, "failures": str(outcome.failures)})
+    return gx.check_result(gx.validate(db.sqlalchemy_url, schema, name, expectations))
 
 
 @asset_check(asset=AssetKey(["core", "raw_batch"]), blocking=True,
@@ -117,10 +115,15 @@ def set_once_traits_stable(db: PostgresResource) -> AssetCheckResult:
     with db.connect() as conn, conn.transaction():
         with conn.cursor() as cur:
             build.run_sql(conn, build.sql("set_once_check.sql"), {"keys": keys})
-            changed = cur.execute("SELECT count(*) FROM set_once_now n JOIN ops.profile_set_once_snapshot s"
-                                  " USING (project_id, user_key, key)"
-                                  " WHERE n.value <> s.value AND n.source_at >= s.source_at").fetchone()[0]
-            if changed == 0:  # the snapshot follows the last passing run
+            changed = cur.execute("SELECT n.user_key, n.key, s.value AS was, n.value AS now FROM set_once_now n"
+                                  " JOIN ops.profile_set_once_snapshot s USING (project_id, user_key, key)"
+                                  " WHERE n.value <> s.value AND n.source_at >= s.source_at"
+                                  " ORDER BY 1, 2").fetchall()
+            if not changed:  # the snapshot follows the last passing run
                 cur.execute("TRUNCATE ops.profile_set_once_snapshot")
                 cur.execute("INSERT INTO ops.profile_set_once_snapshot SELECT * FROM set_once_now")
-    return AssetCheckResult(passed=changed == 0, metadata={"changed_set_once_values": changed})
+    failures = (gx.Failure("a set_once trait keeps its first value", "set_once_traits_stable", "traits",
+                           len(changed), tuple(f"user_key={u}, {k}: {was} -> {now}"
+                                               for u, k, was, now in changed[:gx.EXAMPLES])),) if changed else ()
+    return gx.check_result(gx.Outcome(success=not changed, failures=failures, evaluated=1),
+                           changed_set_once_values=len(changed))

@@ -35,19 +35,17 @@ def device_lookup(context: AssetExecutionContext, db: PostgresResource, run_lock
 @asset_check(asset=device_lookup, blocking=True,
              description="device types are from the known set; bots are typed bot, server clients server")
 def device_lookup_valid(db: PostgresResource) -> AssetCheckResult:
-    outcome = gx.validate(db.sqlalchemy_url, "core", "device_lookup", [
+    return gx.check_result(gx.validate(db.sqlalchemy_url, "core", "device_lookup", [
         gx.in_set("device_type", list(devices.DEVICE_TYPES), "device_type in known set"),
         gx.rows("SELECT * FROM {batch} WHERE is_bot <> (device_type = 'bot')", "bot flag agrees with device_type"),
         gx.rows("SELECT * FROM {batch} WHERE is_server <> (device_type = 'server')",
                 "server flag agrees with device_type"),
-    ])
-    return AssetCheckResult(passed=outcome.success, metadata={"failures": str(outcome.failures)})
+    ]))
 
 
 @asset_check(asset=geo_lookup, blocking=True, description="country codes are ISO alpha-2; coordinates in range")
 def geo_lookup_valid(db: PostgresResource) -> AssetCheckResult:
-    outcome = gx.validate(db.sqlalchemy_url, "core", "geo_lookup", [
+    return gx.check_result(gx.validate(db.sqlalchemy_url, "core", "geo_lookup", [
         gx.rows("SELECT * FROM {batch} WHERE country_code !~ '^[A-Z][A-Z]$'", "country_code is ISO alpha-2"),
         gx.rows("SELECT * FROM {batch} WHERE abs(latitude) > 90 OR abs(longitude) > 180", "coordinates in range"),
-    ])
-    return AssetCheckResult(passed=outcome.success, metadata={"failures": str(outcome.failures)})
+    ]))

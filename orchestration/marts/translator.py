@@ -14,7 +14,7 @@ DBT_GROUPS = ("staging", "intermediate", "marts")
 class TouchlineTranslator(DagsterDbtTranslator):
     """dbt source core.<table> -> AssetKey(["core", <table>]) (the assets orchestration's Python
     writes), so dbt lineage starts at them; dbt model/seed -> AssetKey([<schema>, <name>]) with
-    group = its schema (staging, intermediate, marts). Every dbt test is an asset check (singular
+    group = its schema (staging, intermediate, marts) unless its meta.dagster.group says otherwise. Every dbt test is an asset check (singular
     tests name their asset with config meta dagster.ref) with a description: the test's
     meta.description, else one derived from the generic test, its model and column."""
 
@@ -27,6 +27,11 @@ class TouchlineTranslator(DagsterDbtTranslator):
         return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """The node's meta.dagster.group where a model that reads a later layer must sit after it (the
+        groups stay in flow order), else its schema."""
+        group = (dbt_resource_props.get("meta") or {}).get("dagster", {}).get("group")
+        if group in DBT_GROUPS:
+            return group
         schema = dbt_resource_props.get("schema")
         return schema if schema in DBT_GROUPS else "marts"
 

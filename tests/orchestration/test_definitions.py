@@ -61,3 +61,59 @@ def test_a_poison_row_is_quarantined_and_the_run_goes_on(conn):
     assert conn.execute("SELECT event_time_source FROM core.events WHERE message_id = 'late1'").fetchone()[0] == \
         "clamped_future"
     assert conn.execute("SELECT count(*) FROM marts.sessions").fetchone()[0] == 1
+
+
+# The groups of the Dagster UI in the order data flows; an asset's group never comes before a parent's.
+FLOW_GROUPS = ["raw", "enrichment", "core", "staging", "intermediate", "marts"]
+
+
+def test_asset_groups_follow_the_flow_without_a_loop(database_url):
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert set(groups.values()) == set(FLOW_GROUPS)
+    backwards = sorted(f"{parent.to_user_string()} ({groups[parent]}) -> {key.to_user_string()} ({group})"
+                       for key, group in groups.items() for parent in graph.get(key).parent_keys
+                       if FLOW_GROUPS.index(groups[parent]) > FLOW_GROUPS.index(group))
+    assert backwards == []
+    assert groups[AssetKey(["core", "raw_batch"])] == "raw"
+
+
+def test_every_asset_check_has_a_description(database_url):
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = graph.asset_check_keys
+    assert len(keys) >= 10   # the GX suites of core and enrichment and the dbt tests
+    undescribed = sorted(k.to_user_string() for k in keys if not (graph.get_check_spec(k).description or "").strip())
+    assert undescribed == []
+
+
+def test_a_failing_expectation_reads_as_its_name_column_count_and_examples(conn):
+    """The failing check of a real run names the expectation that failed, its column, how many rows broke
+    it and a few of their values, in its description and in a markdown table; passing ones say so."""
+    reset(conn)
+    insert_raw(conn, [event("ok1", "page", 0, anon="d1", ua="Odd/1.0"), event("ok2", "page", 1, anon="d1", ua="Odd/2.0")])
+    conn.execute("INSERT INTO core.device_lookup (user_agent, device_type, is_bot, is_server)"
+                 " VALUES ('Odd/1.0', 'toaster', false, false), ('Odd/2.0', 'toaster', true, false)")
+    result = _run(conn)
+    assert not result.success
+    evaluations = {e.event_specific_data.check_name: e.event_specific_data for e in result.all_events
+                   if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    failed = evaluations["device_lookup_valid"]
+    assert not failed.passed
+    assert failed.description.startswith("2 of 3 expectations failed: ")
+    assert "device_type in known set [device_type]: 2 unexpected, e.g. toaster" in failed.description
+    assert "bot flag agrees with device_type: 1 unexpected, e.g. user_agent=Odd/2.0, device_type=toaster, is_bot=True" \
+        in failed.description
+    assert failed.metadata["expectations"].value == 3 and failed.metadata["failed"].value == 2
+    table = failed.metadata["failures"].value.splitlines()
+    assert table[0] == "| expectation | column | unexpected | examples |"
+    assert table[2].startswith("| device_type in known set | device_type | 2 | toaster")
+    assert table[3].startswith("| bot flag agrees with device_type |  | 1 | user_agent=Odd/2.0")
+    assert len(table) == 4
+    passed = evaluations["geo_lookup_valid"]
+    assert passed.passed and passed.description == "all 2 expectations passed"
+    assert "failures" not in passed.metadata
+    conn.execute("DELETE FROM core.device_lookup WHERE user_agent LIKE 'Odd/%'")
