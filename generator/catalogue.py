@@ -6,7 +6,6 @@ import bisect
 from random import Random
 
 SITE = "https://www.northwind-outfitters.com"
-SITE_HOST = "www.northwind-outfitters.com"
 
 
 def random_uuid(rng: Random) -> str:

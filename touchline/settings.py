@@ -41,9 +41,6 @@ class Settings(BaseSettings):
 
     # Pipeline
     geoip_db: Path | None = None  # default: the GeoLite2 City file of maxminddb-geolite2
-    session_timeout_minutes: int = 30
-    session_max_hours: int = 24
-    late_days: int = 3
     schedule_cron: str = "0 2 * * *"
     schedule_enabled: bool = True  # the nightly schedule starts switched on
     run_lock_wait_s: float = 600.0  # a second core build waits this long for the lock, then refuses

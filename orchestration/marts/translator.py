@@ -8,7 +8,7 @@ from dagster import AssetCheckSpec, AssetKey, AssetSpec
 from dagster_shared.record import replace
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-DBT_GROUPS = ("staging", "intermediate", "marts")
+from touchline.warehouse import DBT_SCHEMAS as DBT_GROUPS  # a dbt node's group is its schema
 
 
 class TouchlineTranslator(DagsterDbtTranslator):
