@@ -12,7 +12,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: install demo dev test stop bench
+.PHONY: install demo dev test lint fmt stop bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,8 +36,27 @@ demo: install ## embedded PostgreSQL, ingest API, EVENTS synthetic events over H
 dev: install ## the ingest API and the Dagster UI on localhost; Ctrl-C stops both
 	@$(BIN)/touchline dev
 
-test: install ## pytest against a real PostgreSQL (embedded, or DATABASE_URL's server), own database per session
+test: lint ## the linters, then pytest against a real PostgreSQL (embedded, or DATABASE_URL's server)
 	@$(BIN)/pytest -q
+
+# The SQL sqlfluff checks (.sqlfluff): core's with its %(name)s parameters and {{fragment}}s (placeholder
+# templater), dbt's with Jinja (a templater cannot be set per folder, so two runs).
+SQL_CORE := orchestration ingest_api/migrations ingest_api/queries
+SQL_DBT := dbt_project/models dbt_project/tests
+SQLFLUFF := $(BIN)/sqlfluff
+SQLFLUFF_OPTS := --processes 2 --disable-progress-bar
+
+lint: install ## ruff (lint and format check) and sqlfluff (core and dbt SQL); fails on any violation
+	@$(BIN)/ruff check --quiet .
+	@$(BIN)/ruff format --check --quiet .
+	@$(SQLFLUFF) lint $(SQLFLUFF_OPTS) --templater placeholder $(SQL_CORE)
+	@$(SQLFLUFF) lint $(SQLFLUFF_OPTS) --templater jinja $(SQL_DBT)
+
+fmt: install ## apply the formatters: ruff --fix, ruff format, sqlfluff fix
+	@$(BIN)/ruff check --fix --quiet . || true
+	@$(BIN)/ruff format --quiet .
+	@$(SQLFLUFF) fix $(SQLFLUFF_OPTS) --templater placeholder $(SQL_CORE) || true
+	@$(SQLFLUFF) fix $(SQLFLUFF_OPTS) --templater jinja $(SQL_DBT) || true
 
 stop: ## stop the embedded PostgreSQL and anything `make dev` left running
 	@if [ -x $(BIN)/touchline ]; then $(BIN)/touchline stop; else echo "nothing to stop"; fi
