@@ -32,7 +32,7 @@ SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.rece
        CASE WHEN e.is_interactive THEN e.utm_key END AS utm_key,
        CASE WHEN e.is_interactive THEN e.click_key END AS click_key,
        row_number() OVER w AS ord,
-       CASE WHEN (e.project_id, e.device_id) IS DISTINCT FROM (lag(e.project_id) OVER w, lag(e.device_id) OVER w)
+       CASE WHEN ((e.project_id, e.device_id) IS DISTINCT FROM (lag(e.project_id) OVER w, lag(e.device_id) OVER w))
             THEN 1 ELSE 0 END AS device_start,
        make_interval(mins => coalesce(p.session_timeout_minutes, 30)) AS timeout
 FROM device_events e
@@ -119,7 +119,7 @@ WITH marks AS (  -- the chain carries small columns only; ordered_events' text c
 ), splits AS (
     -- rule 5
     SELECT users.*,
-           CASE WHEN psess_break = 1 OR user_key IS DISTINCT FROM lag(user_key) OVER o THEN 1 ELSE 0 END AS sess_break
+           CASE WHEN (psess_break = 1 OR user_key IS DISTINCT FROM lag(user_key) OVER o) THEN 1 ELSE 0 END AS sess_break
     FROM users WINDOW o AS (ORDER BY ord)
 ), sessions AS (
     SELECT ord, device_start_ord, user_key, sessionless,

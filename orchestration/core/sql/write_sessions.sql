@@ -56,7 +56,7 @@ WHERE m.project_id = a.project_id AND m.id_kind = 'device' AND m.id_value = a.de
 CREATE TEMP TABLE device_runs ON COMMIT DROP AS
 WITH ordered AS (
     SELECT project_id, device_id, device_start_ord, user_key, uid, message_id, event_at, ord, is_context,
-           CASE WHEN (device_start_ord, user_key) IS DISTINCT FROM (lag(device_start_ord) OVER w, lag(user_key) OVER w) THEN 1 ELSE 0 END AS chg
+           CASE WHEN ((device_start_ord, user_key) IS DISTINCT FROM (lag(device_start_ord) OVER w, lag(user_key) OVER w)) THEN 1 ELSE 0 END AS chg
     FROM assigned WHERE user_key IS NOT NULL
     WINDOW w AS (ORDER BY ord)
 ), runs AS (
