@@ -14,9 +14,9 @@ no node, the fixed cost every invocation pays. The scratch database is dropped a
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,7 +30,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 from touchline import db, warehouse  # noqa: E402
 
 FILL_SQL = Path(__file__).with_name("dbt_marts.sql")
-NEXT_DAY_SQL = """
+NEXT_DAY_SQL = r"""
 INSERT INTO core.sessions SELECT project_id, session_id || '_next', device_id, anonymous_id, user_key, blended_user_id,
     started_at + interval '1 day', ended_at + interval '1 day', duration_seconds, event_count, page_view_count,
     landing_page_url, landing_page_path, exit_page_url, exit_page_path, referrer, referrer_host, referrer_class, channel,
@@ -73,7 +73,7 @@ def run_dbt(url: str, target: Path, *args: str, project_dir: Path | None = None)
     from orchestration.marts import DBT_PROJECT_DIR, dbt_env
     from orchestration.marts.project import DBT_EXECUTABLE
 
-    DBT_PROJECT_DIR = project_dir or DBT_PROJECT_DIR  # noqa: N806
+    DBT_PROJECT_DIR = project_dir or DBT_PROJECT_DIR
 
     started = time.perf_counter()
     proc = subprocess.run(

@@ -34,7 +34,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-from ingest import HOST, Conn, bench_database, cleanup, event, free_port, start_server, zero_loss  # noqa: E402
+from ingest import Conn, bench_database, cleanup, event, free_port, start_server, zero_loss  # noqa: E402
+
 from touchline import db, warehouse  # noqa: E402
 from touchline.keys import create_key  # noqa: E402
 from touchline.settings import get_settings  # noqa: E402
@@ -69,7 +70,7 @@ class Load:
                 try:
                     conn = conn or await Conn(self.port, self.auth).open()
                     status, _ = await asyncio.wait_for(conn.post(b"/v1/batch", body), 10)
-                except (OSError, ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+                except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError):
                     status = 0
                     if conn is not None:
                         conn.close()
@@ -137,7 +138,7 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGINT)
         try:
             server.wait(30)
-        except Exception:  # noqa: BLE001
+        except Exception:
             os.killpg(server.pid, signal.SIGKILL)
     missing, doubled, rows = zero_loss(url, project_id, load.acked)
     unavailable = sum(1 for _, _, s in load.answers if s == 503)

@@ -23,10 +23,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import generator  # noqa: E402
-from ingest_api.events import Capture, Limits, prepare  # noqa: E402
-from ingest_api.queries import sql  # noqa: E402
-from touchline import db, warehouse  # noqa: E402
+import generator
+from ingest_api.events import Capture, Limits, prepare
+from ingest_api.queries import sql
+from touchline import db, warehouse
 
 POSITIONAL_SQL = """
 WITH input AS (
@@ -80,7 +80,7 @@ def main() -> None:
             order = list(ways.items()) if k % 2 == 0 else list(ways.items())[::-1]  # neither always goes first
             for j, (name, (statement, params)) in enumerate(order):
                 project = f"bench_rows_{k}_{j}"
-                capture = Capture(project, "sk_test_bench", dt.datetime(2024, 5, 20, tzinfo=dt.timezone.utc), None, None)
+                capture = Capture(project, "sk_test_bench", dt.datetime(2024, 5, 20, tzinfo=dt.UTC), None, None)
                 rows = prepare([dict(m) for m in data.messages[:args.rows]], capture, limits).rows
                 t0 = time.perf_counter()
                 with conn.transaction():

@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import generator  # noqa: E402
-from touchline import db, warehouse  # noqa: E402
+import generator
+from touchline import db, warehouse
 
 
 def peak_rss_mb() -> float:
@@ -54,7 +54,7 @@ def main() -> int:
 
     with db.connect(url, autocommit=True) as conn:
         warehouse.migrate(conn)
-        end = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        end = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         t = time.perf_counter()
         data = generator.generate(events=args.events, seed=args.seed, days=args.days, end=end)
         t_gen = time.perf_counter() - t

@@ -38,5 +38,23 @@ from generator.dataset import Dataset, generate
 from generator.outputs import load_raw, now_ms, post_http, write_jsonl, write_truth
 from generator.truth import truth_format
 
-__all__ = ["CLICK_IDS", "DAY", "HOUR", "MIN", "SEC", "Dataset", "add_arguments", "default_end", "generate", "now_ms",
-           "iso", "load_raw", "parse_iso", "post_http", "run", "truth_format", "write_jsonl", "write_truth"]
+__all__ = [
+           "CLICK_IDS",
+           "DAY",
+           "HOUR",
+           "MIN",
+           "SEC",
+           "Dataset",
+           "add_arguments",
+           "default_end",
+           "generate",
+           "iso",
+           "load_raw",
+           "now_ms",
+           "parse_iso",
+           "post_http",
+           "run",
+           "truth_format",
+           "write_jsonl",
+           "write_truth",
+]

@@ -33,12 +33,8 @@ def cumulative(weights) -> list[float]:
     return out
 
 
-FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
-         "Joseph Jessica Thomas Sarah Lucas Emma Noah Olivia Liam Ava Mateo Sofia Hugo Chloe Leon Mia Felix "
-         "Lena Paul Camille Arjun Priya Kenji Yuki Ana Pedro Giulia Marco").split()
-LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Wilson "
-        "Anderson Thomas Taylor Moore Martin Lee Clark Mueller Schmidt Schneider Dubois Bernard Moreau Rossi "
-        "Russo Silva Santos Oliveira Sharma Patel Tanaka Sato Kowalski Novak Jensen Larsen Murphy").split()
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Lucas", "Emma", "Noah", "Olivia", "Liam", "Ava", "Mateo", "Sofia", "Hugo", "Chloe", "Leon", "Mia", "Felix", "Lena", "Paul", "Camille", "Arjun", "Priya", "Kenji", "Yuki", "Ana", "Pedro", "Giulia", "Marco"]
+LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Martin", "Lee", "Clark", "Mueller", "Schmidt", "Schneider", "Dubois", "Bernard", "Moreau", "Rossi", "Russo", "Silva", "Santos", "Oliveira", "Sharma", "Patel", "Tanaka", "Sato", "Kowalski", "Novak", "Jensen", "Larsen", "Murphy"]
 MAIL = ["gmail.com", "gmail.com", "gmail.com", "outlook.com", "yahoo.com", "icloud.com", "hotmail.com",
         "proton.me", "gmx.de", "orange.fr", "web.de", "acme-corp.com", "initech.io"]
 

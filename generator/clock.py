@@ -27,11 +27,11 @@ def iso(ms: int) -> str:
 def parse_iso(value: str) -> int:
     d = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if d.tzinfo is None:
-        d = d.replace(tzinfo=dt.timezone.utc)
+        d = d.replace(tzinfo=dt.UTC)
     return int(d.timestamp() * 1000)
 
 
 def default_end(now: dt.datetime | None = None) -> int:
     """Today 00:00 UTC: the same seed gives the same data all day."""
-    now = now or dt.datetime.now(dt.timezone.utc)
-    return int(dt.datetime(now.year, now.month, now.day, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    now = now or dt.datetime.now(dt.UTC)
+    return int(dt.datetime(now.year, now.month, now.day, tzinfo=dt.UTC).timestamp() * 1000)

@@ -8,9 +8,35 @@ import bisect
 from random import Random
 
 from generator.catalogue import (
-    BLOG, BOTS, BOT_CUM, CAMPAIGNS, COUNTRIES, COUNTRY_CUM, CURRENCIES, FIRST, HOURS_CUM, LAST, MAIL,
-    NO_SOURCE, PRODUCTS, REFERRAL, SEARCH, SEARCH_TERMS, SITE, SOCIAL, STATIC, STATIC_CUM, STATIC_PAGES,
-    TRACK_CUM, TRACK_NAMES, TRAFFIC, TRAFFIC_CUM, UA_CUM, random_token, random_uuid, weighted,
+    BLOG,
+    BOT_CUM,
+    BOTS,
+    CAMPAIGNS,
+    COUNTRIES,
+    COUNTRY_CUM,
+    CURRENCIES,
+    FIRST,
+    HOURS_CUM,
+    LAST,
+    MAIL,
+    NO_SOURCE,
+    PRODUCTS,
+    REFERRAL,
+    SEARCH,
+    SEARCH_TERMS,
+    SITE,
+    SOCIAL,
+    STATIC,
+    STATIC_CUM,
+    STATIC_PAGES,
+    TRACK_CUM,
+    TRACK_NAMES,
+    TRAFFIC,
+    TRAFFIC_CUM,
+    UA_CUM,
+    random_token,
+    random_uuid,
+    weighted,
 )
 from generator.clock import DAY, HOUR, MIN, SEC, iso
 
@@ -22,8 +48,24 @@ LATE_MIN, LATE_MAX = int(1.1 * DAY), int(2.75 * DAY)  # late sessions: this long
 
 
 class Device:
-    __slots__ = ("anon", "ua", "kind", "country", "ip", "skew", "locale", "tz", "off", "library", "uid",
-                 "shared", "will_login", "app_ctx", "stream", "is_server")
+    __slots__ = (
+        "anon",
+        "app_ctx",
+        "country",
+        "ip",
+        "is_server",
+        "kind",
+        "library",
+        "locale",
+        "off",
+        "shared",
+        "skew",
+        "stream",
+        "tz",
+        "ua",
+        "uid",
+        "will_login",
+    )
 
     def __init__(self):
         self.uid: str | None = None
@@ -34,8 +76,23 @@ class Device:
 
 
 class Person:
-    __slots__ = ("pid", "kind", "first", "last", "email", "ids", "cur", "created_at", "plan", "signed_up",
-                 "signup_at", "alias_at", "devices", "order_p", "force_orders")
+    __slots__ = (
+        "alias_at",
+        "created_at",
+        "cur",
+        "devices",
+        "email",
+        "first",
+        "force_orders",
+        "ids",
+        "kind",
+        "last",
+        "order_p",
+        "pid",
+        "plan",
+        "signed_up",
+        "signup_at",
+    )
 
     def __init__(self, pid):
         self.pid = pid
@@ -53,7 +110,7 @@ class Person:
 
 
 class Session:
-    __slots__ = ("stream", "dev", "person", "events", "info", "late", "bot")
+    __slots__ = ("bot", "dev", "events", "info", "late", "person", "stream")
 
     def __init__(self, dev, person, bot=False):
         self.dev, self.person, self.bot = dev, person, bot

@@ -62,7 +62,7 @@ def post_http(dataset: Dataset, base_url: str, key: str, batch_size: int = 100, 
     still fails, the rest is not sent (failed_requests > 0). Returns counts:
     requests, messages, malformed, ok (2xx), rejected_requests (4xx), retries, failed_requests, errors
     (first few), seconds, events_per_second. `transport` is for tests (an httpx transport)."""
-    import httpx  # noqa: PLC0415 (only the HTTP mode needs it)
+    import httpx
 
     url = base_url.rstrip("/") + "/v1/batch"
     # build the request plan: lists of message indexes / malformed dicts, or raw strings
@@ -184,7 +184,7 @@ def load_raw(conn: psycopg.Connection, dataset: Dataset, project_id: str, key_pr
     `load_raw.timings`."""
     settings = get_settings()
     limits = Limits(settings.max_body_bytes, settings.max_event_bytes, settings.max_depth, settings.max_batch_items)
-    capture = Capture(project_id, key_prefix, dt.datetime.now(dt.timezone.utc), None, None)  # type: ignore[arg-type]
+    capture = Capture(project_id, key_prefix, dt.datetime.now(dt.UTC), None, None)  # type: ignore[arg-type]
     messages, rec = dataset.messages, dataset.received_ms
     n = 0
     timings = {"prepare": 0.0, "keys": 0.0, "events": 0.0}

@@ -12,13 +12,13 @@ import contextlib
 import gc
 import ipaddress
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from fastapi import FastAPI, Request
-from starlette.exceptions import HTTPException
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException
 
 from ingest_api.auth import CachedSet, KeyStore, OriginCache, RateLimiter
 from ingest_api.config import IngestSettings, ingest_settings
@@ -26,7 +26,8 @@ from ingest_api.cors import ProjectCORSMiddleware
 from ingest_api.database import Database, DatabaseUnavailable
 from ingest_api.deps import Runtime
 from ingest_api.events import Limits
-from ingest_api.request_log import RequestLogMiddleware, enable as enable_request_log
+from ingest_api.request_log import RequestLogMiddleware
+from ingest_api.request_log import enable as enable_request_log
 from ingest_api.routers import jitsu, json_response, meta, native, posthog, rudderstack, segment, tracker
 from ingest_api.schemas import SECURITY_SCHEMES
 from ingest_api.writer import GroupWriter

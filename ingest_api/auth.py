@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.datastructures import Headers
 
@@ -146,8 +146,8 @@ class KeyStore:
             return
         used, self._used = self._used, set()
         try:
-            await self.db.fetch(sql("touch_keys"), {"key_ids": sorted(used), "used_at": datetime.now(timezone.utc)})
-        except Exception as exc:  # noqa: BLE001 - retried at the next flush
+            await self.db.fetch(sql("touch_keys"), {"key_ids": sorted(used), "used_at": datetime.now(UTC)})
+        except Exception as exc:
             self._used |= used
             log.warning("could not record key use: %s", exc)
 

@@ -28,7 +28,7 @@ async def connect(url: str, timeout: float) -> psycopg.AsyncConnection:
         return await asyncio.wait_for(
             psycopg.AsyncConnection.connect(url, autocommit=True, application_name="touchline-ingest"), timeout
         )
-    except (OSError, psycopg.Error, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, psycopg.Error) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "timed out"
         raise DatabaseUnavailable(f"database not reachable: {reason}") from None
 
@@ -38,7 +38,7 @@ async def close_quietly(conn: psycopg.AsyncConnection | None) -> None:
     if conn is not None:
         try:
             await asyncio.wait_for(conn.close(), 0.2)
-        except Exception:  # noqa: BLE001 - it is being thrown away
+        except Exception:
             pass
 
 
@@ -75,7 +75,7 @@ class Database:
                     conn = await self._connection()
                     cur = await asyncio.wait_for(conn.execute(query, params), self.timeout)
                     return await cur.fetchall() if cur.description else []
-                except (psycopg.OperationalError, psycopg.InterfaceError, asyncio.TimeoutError, OSError) as exc:
+                except (TimeoutError, psycopg.OperationalError, psycopg.InterfaceError, OSError) as exc:
                     await self._discard()
                     if stale and attempt == 1 and not isinstance(exc, asyncio.TimeoutError):
                         self._failed_at = 0.0  # the server restarted since the last use: reconnect at once

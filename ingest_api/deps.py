@@ -7,14 +7,23 @@ authenticated key, and what the request captured (receivedAt, client IP, User-Ag
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Annotated, Any, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
 from ingest_api.auth import (
-    CachedSet, KeyInfo, KeyStore, OriginCache, RateLimiter, key_from_headers, key_in_body, normalize_key, well_formed,
+    CachedSet,
+    KeyInfo,
+    KeyStore,
+    OriginCache,
+    RateLimiter,
+    key_from_headers,
+    key_in_body,
+    normalize_key,
+    well_formed,
 )
 from ingest_api.config import IngestSettings
 from ingest_api.database import Database
@@ -36,7 +45,7 @@ class Runtime:
     limiter: RateLimiter
     limits: Limits
     trusted_proxies: tuple[Network, ...]
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 async def get_runtime(request: Request) -> Runtime:

@@ -16,7 +16,7 @@ import re
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
@@ -342,12 +342,12 @@ def parse_timestamp(value: Any) -> str | None:
     if isinstance(value, str):
         dt = datetime.fromisoformat(value.strip())
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
+            dt = dt.replace(tzinfo=UTC)
         return dt.isoformat()
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = value / 1000 if abs(value) > 1e11 else value
         try:
-            return datetime.fromtimestamp(seconds, timezone.utc).isoformat()
+            return datetime.fromtimestamp(seconds, UTC).isoformat()
         except (OverflowError, OSError) as exc:
             raise ValueError(str(exc)) from None
     raise ValueError(f"not a timestamp: {value!r}")

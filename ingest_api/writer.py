@@ -21,7 +21,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import orjson
 import psycopg
@@ -111,7 +111,7 @@ class GroupWriter:
         future = self.submit(rows, rejected, month)
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise DatabaseUnavailable("the database did not confirm the write in time") from None
 
     # -- the writer task ----------------------------------------------------------------------
@@ -127,7 +127,7 @@ class GroupWriter:
             group = self._take()
             try:
                 await self._commit(group)
-            except Exception as exc:  # noqa: BLE001 - never let the writer die
+            except Exception as exc:
                 log.exception("group commit failed")
                 _fail(group, DatabaseUnavailable(f"write failed: {exc}"))
 
@@ -212,24 +212,23 @@ class GroupWriter:
             })
             return
         # COPY costs PostgreSQL about half the CPU per row of the JSON statement.
-        async with conn.transaction():
-            async with conn.cursor() as cur:
-                if unique:
-                    await cur.execute(sql("claim_keys"), {
-                        "project_ids": [r.project_id for r in unique],
-                        "message_ids": [r.message_id for r in unique],
-                        "received_at": [r.received_at for r in unique],
-                    })
-                    taken = set(await cur.fetchall())
-                    if taken:
-                        unique = [r for r in unique if (r.project_id, r.message_id) not in taken]
-                    async with cur.copy(sql("copy_events")) as copy:
-                        for row in unique:
-                            await copy.write_row(row)
-                if rejected:
-                    async with cur.copy(sql("copy_rejected")) as copy:
-                        for row in rejected:
-                            await copy.write_row(row)
+        async with conn.transaction(), conn.cursor() as cur:
+            if unique:
+                await cur.execute(sql("claim_keys"), {
+                    "project_ids": [r.project_id for r in unique],
+                    "message_ids": [r.message_id for r in unique],
+                    "received_at": [r.received_at for r in unique],
+                })
+                taken = set(await cur.fetchall())
+                if taken:
+                    unique = [r for r in unique if (r.project_id, r.message_id) not in taken]
+                async with cur.copy(sql("copy_events")) as copy:
+                    for row in unique:
+                        await copy.write_row(row)
+            if rejected:
+                async with cur.copy(sql("copy_rejected")) as copy:
+                    for row in rejected:
+                        await copy.write_row(row)
 
     # -- connection and partitions --------------------------------------------------------------
 
@@ -267,7 +266,7 @@ class GroupWriter:
         """Connect and create this month's partitions now (best effort: the database may be down)."""
         try:
             conn = await self._connection()
-            await self._ensure_month(conn, month_of(datetime.now(timezone.utc)))
+            await self._ensure_month(conn, month_of(datetime.now(UTC)))
         except (DatabaseUnavailable, psycopg.Error) as exc:
             log.warning("database not ready at start: %s", exc)
 

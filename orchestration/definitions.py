@@ -1,8 +1,17 @@
 """The Dagster code location of touchline: assets, checks, resources, jobs and the nightly schedule."""
 from __future__ import annotations
 
-from dagster import (AssetSelection, DefaultScheduleStatus, Definitions, EnvVar, ScheduleDefinition, define_asset_job,
-                     in_process_executor, load_asset_checks_from_modules, load_assets_from_modules)
+from dagster import (
+                     AssetSelection,
+                     DefaultScheduleStatus,
+                     Definitions,
+                     EnvVar,
+                     ScheduleDefinition,
+                     define_asset_job,
+                     in_process_executor,
+                     load_asset_checks_from_modules,
+                     load_assets_from_modules,
+)
 
 from orchestration import marts
 from orchestration.core import assets as core_assets

@@ -34,7 +34,7 @@ def database_url() -> str:
         db.drop_database(db.with_database(url, f"{name}_dagster"))
 
 
-@pytest.fixture()
+@pytest.fixture
 def conn(database_url):
     with psycopg.connect(database_url, autocommit=True) as c:
         yield c

@@ -9,8 +9,9 @@ To add a setting: a migration adding the column with its default, then a `Settin
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import psycopg
 

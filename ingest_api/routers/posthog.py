@@ -69,7 +69,7 @@ async def config_js(token: str, request: Request) -> Response:
     return Response(script, media_type="application/javascript")
 
 
-async def flags(caller: CallerDep) -> Response:  # noqa: ARG001 - authenticates
+async def flags(caller: CallerDep) -> Response:
     """Feature flags: none (touchline has no flags), with the remote config for `config=true`."""
     return json_response({
         **remote_config(), "flags": {}, "featureFlags": {}, "featureFlagPayloads": {},

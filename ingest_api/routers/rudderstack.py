@@ -4,7 +4,7 @@ as Basic auth), and its beacon (`POST /beacon/v1/batch?writeKey=...`, a `text/pl
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 
@@ -38,7 +38,7 @@ async def source_config(request: Request) -> Response:
             "enabled": True, "destinations": [],
             "config": {"statsCollection": {"errors": {"enabled": False}, "metrics": {"enabled": False}}},
         },
-        "updatedAt": datetime.now(timezone.utc).isoformat(),
+        "updatedAt": datetime.now(UTC).isoformat(),
     })
 
 

@@ -1,7 +1,16 @@
 """core assets: the raw batch, the core build (events, sessions, identity) and profiles."""
 
-from dagster import (AssetExecutionContext, AssetKey, AssetOut, AssetSpec, Config, MaterializeResult, Output,
-                     asset, multi_asset)
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetOut,
+    AssetSpec,
+    Config,
+    MaterializeResult,
+    Output,
+    asset,
+    multi_asset,
+)
 
 from orchestration.core import build
 from orchestration.resources import PostgresResource

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import psycopg
@@ -45,7 +45,7 @@ FRAGMENTS: dict[str, Callable[[], str]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql(name: str) -> str:
     text = (SQL_DIR / name).read_text()
     for fragment, compile_sql in FRAGMENTS.items():

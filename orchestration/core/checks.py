@@ -112,16 +112,15 @@ def set_once_traits_stable(db: PostgresResource) -> AssetCheckResult:
     from orchestration.identity import rules
 
     keys = rules.set_once_traits()
-    with db.connect() as conn, conn.transaction():
-        with conn.cursor() as cur:
-            build.run_sql(conn, build.sql("set_once_check.sql"), {"keys": keys})
-            changed = cur.execute("SELECT n.user_key, n.key, s.value AS was, n.value AS now FROM set_once_now n"
-                                  " JOIN ops.profile_set_once_snapshot s USING (project_id, user_key, key)"
-                                  " WHERE n.value <> s.value AND n.source_at >= s.source_at"
-                                  " ORDER BY 1, 2").fetchall()
-            if not changed:  # the snapshot follows the last passing run
-                cur.execute("TRUNCATE ops.profile_set_once_snapshot")
-                cur.execute("INSERT INTO ops.profile_set_once_snapshot SELECT * FROM set_once_now")
+    with db.connect() as conn, conn.transaction(), conn.cursor() as cur:
+        build.run_sql(conn, build.sql("set_once_check.sql"), {"keys": keys})
+        changed = cur.execute("SELECT n.user_key, n.key, s.value AS was, n.value AS now FROM set_once_now n"
+                              " JOIN ops.profile_set_once_snapshot s USING (project_id, user_key, key)"
+                              " WHERE n.value <> s.value AND n.source_at >= s.source_at"
+                              " ORDER BY 1, 2").fetchall()
+        if not changed:  # the snapshot follows the last passing run
+            cur.execute("TRUNCATE ops.profile_set_once_snapshot")
+            cur.execute("INSERT INTO ops.profile_set_once_snapshot SELECT * FROM set_once_now")
     failures = (gx.Failure("a set_once trait keeps its first value", "set_once_traits_stable", "traits",
                            len(changed), tuple(f"user_key={u}, {k}: {was} -> {now}"
                                                for u, k, was, now in changed[:gx.EXAMPLES])),) if changed else ()

@@ -1,6 +1,6 @@
 """Enrichment lookups, one row per distinct value, grown with each batch."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset, asset_check, AssetCheckResult
+from dagster import AssetCheckResult, AssetExecutionContext, AssetKey, MaterializeResult, asset, asset_check
 
 from orchestration.enrichment import devices, lookups
 from orchestration.quality import gx

@@ -3,7 +3,7 @@ batch, each value looked up once ever (Python sees distinct values, never events
 from __future__ import annotations
 
 import zoneinfo
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import psycopg
@@ -37,7 +37,7 @@ def refresh_devices(conn: psycopg.Connection) -> dict:
     return {"new_user_agents": len(uas)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_tz(name: str) -> bool:
     try:
         zoneinfo.ZoneInfo(name)

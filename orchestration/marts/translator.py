@@ -5,8 +5,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from dagster import AssetCheckSpec, AssetKey, AssetSpec
-from dagster_shared.record import replace
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+from dagster_shared.record import replace
 
 from touchline.warehouse import DBT_SCHEMAS as DBT_GROUPS  # a dbt node's group is its schema
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 
@@ -49,7 +49,7 @@ class BatchNotOurs(RuntimeError):
     """core.raw_batch was staged by another run that is still alive."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql(name: str) -> str:
     return (SQL_DIR / f"{name}.sql").read_text()
 
@@ -99,7 +99,7 @@ def _busy_line(conn: psycopg.Connection, wait_s: float) -> str:
     holder = "another run"
     if row:
         run_id, host, pid, since = row
-        holder = f"run {run_id[:8]} (host {host}, pid {pid}, since {since.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S} UTC)"
+        holder = f"run {run_id[:8]} (host {host}, pid {pid}, since {since.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
     return (f"another core build is running: {holder}; gave up after waiting {wait_s:g} s "
             f"(TOUCHLINE_RUN_LOCK_WAIT_S sets the wait)")
 
@@ -129,7 +129,7 @@ def mark_failed(instance, run_id: str) -> bool:
         return False
     instance.report_run_failed(
         run, f"touchline: the run's process died (its database session ended at or before "
-             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC); marked failed so the next run can start")
+             f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC); marked failed so the next run can start")
     return True
 
 

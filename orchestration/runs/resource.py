@@ -3,8 +3,14 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from dagster import (ConfigurableResource, DefaultSensorStatus, InitResourceContext, SensorEvaluationContext,
-                     SkipReason, sensor)
+from dagster import (
+    ConfigurableResource,
+    DefaultSensorStatus,
+    InitResourceContext,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
 from dagster._core.utils import make_new_run_id
 
 from orchestration.resources import PostgresResource

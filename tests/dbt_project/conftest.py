@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import subprocess
+import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -44,7 +44,7 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 
 
 def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 @dataclass
@@ -263,7 +263,7 @@ def built_b(marts_db_url, tmp_path_factory):
     return marts_db_url, target, proc
 
 
-@pytest.fixture()
+@pytest.fixture
 def mconn(built_b):
     with psycopg.connect(built_b[0], autocommit=True) as c:
         yield c

@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-
 from conftest import SHOP, load_core, run_dbt
+
 from touchline import projects
 
 
-@pytest.fixture()
+@pytest.fixture
 def eur_db_url(database_url):
     from tests.db_helpers import migrated_database
     from touchline import db

@@ -7,7 +7,12 @@ from conftest import run_dbt
 from dagster import AssetKey, materialize
 
 from orchestration.marts import (
-    DBT_ASSETS_OP, dbt_assets_list, dbt_full_refresh_job, dbt_resource, resources, touchline_dbt_assets,
+    DBT_ASSETS_OP,
+    dbt_assets_list,
+    dbt_full_refresh_job,
+    dbt_resource,
+    resources,
+    touchline_dbt_assets,
 )
 from orchestration.marts.project import reused_partial_parse
 
@@ -22,7 +27,7 @@ MARTS = {AssetKey(["marts", m]) for m in
 def test_assets_keys_groups_and_lineage():
     assert dbt_assets_list == [touchline_dbt_assets]
     keys = set(touchline_dbt_assets.keys)
-    assert MARTS <= keys
+    assert keys >= MARTS
     assert AssetKey(["staging", "stg_core__events"]) in keys
     assert AssetKey(["intermediate", "int_sessions_classified"]) in keys
     groups = {k: touchline_dbt_assets.group_names_by_key[k] for k in keys}
@@ -40,7 +45,7 @@ def test_assets_keys_groups_and_lineage():
     assert any(k == AssetKey(["marts", "conversions"]) and "relationships" in n for k, n in checks)
     assert len(checks) >= 60
     # every dbt test is a check, the singular ones included, and every check says what it checks
-    assert SINGULAR <= {n for _, n in checks}
+    assert {n for _, n in checks} >= SINGULAR
     assert {k for k, n in checks if n in SINGULAR} == {AssetKey(["marts", "attribution"]),
                                                        AssetKey(["marts", "conversions"])}
     specs = list(touchline_dbt_assets.check_specs)
@@ -54,7 +59,7 @@ def test_assets_keys_groups_and_lineage():
     assert by_name["assert_attribution_credits_sum_to_one"].blocking is True
     assert set(resources()) == {"dbt"}
     assert dbt_full_refresh_job.name == "dbt_full_refresh"
-    assert DBT_ASSETS_OP == touchline_dbt_assets.op.name
+    assert touchline_dbt_assets.op.name == DBT_ASSETS_OP
 
 
 def test_materialize_through_dagster(built_b):
@@ -74,7 +79,7 @@ def test_materialize_through_dagster(built_b):
                 os.environ[k] = v
     assert result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert MARTS <= materialized
+    assert materialized >= MARTS
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     assert len(evaluations) >= 60
     assert all(ev.passed for ev in evaluations)

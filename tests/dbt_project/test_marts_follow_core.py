@@ -19,15 +19,15 @@ import json
 
 import psycopg
 import pytest
-
 from conftest import run_dbt
+
 from orchestration.marts.assets import BUILD_ARGS  # what the Dagster assets run
 from tests.orchestration.pipeline_helpers import CHROME, insert_raw, reset, run_core
 
 MARTS = ["page_views", "sessions", "conversions", "attribution", "users", "retention_cohorts", "session_summary_daily"]
 TABLES = [f"marts.{m}" for m in MARTS] + ["intermediate.int_conversions_deduplicated"]
 P = "inv"
-NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)   # "today" of the runs (received_at)
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)   # "today" of the runs (received_at)
 
 
 def raw(mid: str, typ: str, at: dt.datetime, anon: str | None = None, user: str | None = None, *,
@@ -105,8 +105,8 @@ RUNS = [
         raw("b4", "identify", day(0.5), "d2", "u9"), raw("b5", "page", day(0.5, 0.1), "d2"),  # d2 changes hands
         raw("e4", "alias", day(0.5), None, "u5", prev="old_id"),              # old_id is u5 now
         raw("f4", "page", day(3, 0.8), "d6", received=day(0.5)),               # bridges d6's two sessions
-        raw("x1", "page", dt.datetime(2099, 1, 1, tzinfo=dt.timezone.utc), "d9", received=day(0.5)),
-        raw("x2", "page", dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), "d10", received=day(0.5)),
+        raw("x1", "page", dt.datetime(2099, 1, 1, tzinfo=dt.UTC), "d9", received=day(0.5)),
+        raw("x2", "page", dt.datetime(1970, 1, 1, tzinfo=dt.UTC), "d10", received=day(0.5)),
         raw("a6", "track", day(11), "d1", "u1", name="Order Completed", received=day(0.5),
             props={"order_id": "O1", "revenue": "100.00", "currency": "EUR"}),  # earlier than a4: counts now
     ],
@@ -122,7 +122,7 @@ RUNS = [
 ]
 
 
-@pytest.fixture()
+@pytest.fixture
 def inv_db(database_url):
     from tests.db_helpers import migrated_database
     from touchline import db
@@ -152,7 +152,7 @@ def test_every_mart_equals_a_full_refresh_after_incremental_runs(inv_db, tmp_pat
             for table in TABLES:
                 conn.execute(f"CREATE TABLE snap.{table.split('.')[1]} AS SELECT * FROM {table}")
             run_dbt(url, *BUILD_ARGS, "--full-refresh", target_path=tmp_path)
-            assert {t: differing_rows(conn, t) for t in TABLES} == {t: 0 for t in TABLES}, f"run {n}"
+            assert {t: differing_rows(conn, t) for t in TABLES} == dict.fromkeys(TABLES, 0), f"run {n}"
             assert digest(conn) == incremental, f"run {n}: not byte-identical"
             # the next run starts from the incremental state, not from the full refresh
             for table in TABLES:

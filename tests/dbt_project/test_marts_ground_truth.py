@@ -28,12 +28,12 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-
 from conftest import run_dbt
-from tests.orchestration.pipeline_helpers import reset, run_core
-import generator
 
-END = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+import generator
+from tests.orchestration.pipeline_helpers import reset, run_core
+
+END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 PROJECT = "truth"
 # 45 days: long enough that the 30-day lookback cuts off earlier sessions of some converters.
 EVENTS, SEED, DAYS = 6000, 11, 45
@@ -111,14 +111,14 @@ def expected_credits(truth: dict, conversion: dict) -> dict[str, dict[str, float
     out["last_touch"][last] = 1.0
     non_direct = [k for k in touches if not is_direct(sessions[k])]
     out["last_non_direct"][non_direct[-1] if non_direct else last] = 1.0
-    out["linear"] = {k: 1 / n for k in touches}
+    out["linear"] = dict.fromkeys(touches, 1 / n)
     if n == 1:
         out["position_based"][first] = 1.0
     elif n == 2:
         out["position_based"][first] = out["position_based"][last] = 0.5
     else:
         middle = (1 - FIRST_WEIGHT - LAST_WEIGHT) / (n - 2)
-        out["position_based"] = {k: middle for k in touches}
+        out["position_based"] = dict.fromkeys(touches, middle)
         out["position_based"][first], out["position_based"][last] = FIRST_WEIGHT, LAST_WEIGHT
     converted = generator.parse_iso(conversion["converted_at"])
     weights = {k: 0.5 ** ((converted - generator.parse_iso(sessions[k]["start"])) / DAY_MS / HALF_LIFE_DAYS)

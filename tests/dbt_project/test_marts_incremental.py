@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from conftest import load_core, run_dbt
 
 MARTS = ["sessions", "conversions", "attribution", "users", "retention_cohorts", "session_summary_daily"]
 
 
-@pytest.fixture()
+@pytest.fixture
 def fresh_db_url(database_url):
     from tests.db_helpers import migrated_database
     from touchline import db
@@ -63,5 +62,5 @@ def test_incremental_equals_full_refresh(fresh_db_url, tmp_path):
                                            " WHERE session_id IN ('s_d0', 's_d1')")} == {"s_d0"}
 
     run_dbt(fresh_db_url, "build", "--full-refresh", target_path=tmp_path)
-    assert differences(fresh_db_url) == {m: 0 for m in MARTS}
+    assert differences(fresh_db_url) == dict.fromkeys(MARTS, 0)
 

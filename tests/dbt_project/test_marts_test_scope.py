@@ -7,14 +7,13 @@ import json
 
 import psycopg
 import pytest
-
 from conftest import SHOP, load_core, run_dbt
 
 NOT_NULL_CHANNEL = "test.touchline.not_null_sessions_channel"
 RELATIONSHIP = "test.touchline.relationships_conversions_session_id__session_id__ref_sessions_"
 
 
-@pytest.fixture()
+@pytest.fixture
 def scope_db_url(database_url):
     from tests.db_helpers import migrated_database
     from touchline import db

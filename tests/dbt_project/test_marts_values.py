@@ -5,8 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-
-from conftest import SHOP, OTHER
+from conftest import OTHER, SHOP
 
 MODELS = ["first_touch", "last_touch", "last_non_direct", "linear", "position_based", "time_decay"]
 

@@ -6,21 +6,21 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from ingest_helpers import serving
 
 from ingest_api.app import create_app
 from ingest_api.config import IngestSettings
-from ingest_helpers import serving
 from touchline.keys import create_key
 
 
-@pytest.fixture()
+@pytest.fixture
 def settings(database_url) -> IngestSettings:
     # A loaded test machine can take over a second to commit a group: the default 1 s would answer 503 (by
     # design) where the tests are about something else. Tests of 503s use a database that is down.
     return IngestSettings(DATABASE_URL=database_url, last_used_interval_s=0.2, key_cache_ttl_s=0.5, commit_timeout_s=10.0)
 
 
-@pytest.fixture()
+@pytest.fixture
 def new_key(conn):
     """new_key(origins=()) -> (project_id, key) of a fresh project."""
 
@@ -33,12 +33,12 @@ def new_key(conn):
     return make
 
 
-@pytest.fixture()
+@pytest.fixture
 def project(new_key) -> tuple[str, str]:
     return new_key()
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(settings):
     with TestClient(create_app(settings)) as c:
         yield c

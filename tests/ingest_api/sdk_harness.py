@@ -14,11 +14,10 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-
 from ingest_helpers import free_port
 
 SDK_DIR = Path(__file__).resolve().parents[1] / "sdk_clients"
@@ -48,7 +47,7 @@ def need_browser() -> None:
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass
 
 

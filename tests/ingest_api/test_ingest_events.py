@@ -2,17 +2,25 @@
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 import pytest
 
 from ingest_api.events import (
-    BadBody, BodyTooLarge, Capture, Limits, Num, decode_body, native_to_segment, parse_json,
-    parse_timestamp, prepare,
+    BadBody,
+    BodyTooLarge,
+    Capture,
+    Limits,
+    Num,
+    decode_body,
+    native_to_segment,
+    parse_json,
+    parse_timestamp,
+    prepare,
 )
 
-CAP = Capture("proj", "sk_live_abcd", datetime(2026, 3, 4, 5, 6, 7, tzinfo=timezone.utc), "203.0.113.9", "curl/8")
+CAP = Capture("proj", "sk_live_abcd", datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC), "203.0.113.9", "curl/8")
 LIMITS = Limits(500 * 1024, 32 * 1024, 32)
 
 

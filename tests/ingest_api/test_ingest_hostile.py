@@ -11,11 +11,10 @@ import orjson
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from ingest_helpers import basic, free_port
 
 from ingest_api.app import create_app
 from ingest_api.events import MAX_ID_CHARS, MAX_LISTED_REJECTIONS, dumps_any_depth
-
-from ingest_helpers import basic, free_port
 
 
 def track(**kw):

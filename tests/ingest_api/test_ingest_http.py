@@ -6,15 +6,14 @@ import base64
 import gzip
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from ingest_helpers import basic
 
 from ingest_api.app import create_app
-
-from ingest_helpers import basic
 
 
 def track(**kw):
@@ -368,13 +367,13 @@ def test_native_endpoint_422_when_nothing_accepted(client, project, conn):
 
 def test_partitions_exist_ahead_and_a_new_month_gets_one(settings, project, conn):
     project_id, key = project
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     names = {r[0] for r in conn.execute(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'raw.events'::regclass")}
     assert f"events_{now:%Y_%m}" in names
     app = create_app(settings)
     with TestClient(app) as c:
-        app.state.runtime.clock = lambda: datetime(2031, 5, 17, 12, tzinfo=timezone.utc)
+        app.state.runtime.clock = lambda: datetime(2031, 5, 17, 12, tzinfo=UTC)
         assert c.post("/v1/track", json=track(), headers=basic(key)).status_code == 200
     part = conn.execute("SELECT tableoid::regclass::text FROM raw.events WHERE project_id = %s", (project_id,)).fetchone()[0]
     assert part == "raw.events_2031_05"

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-
 from ingest_helpers import basic
+
 from touchline.keys import create_key
 
 

@@ -9,9 +9,9 @@ import time
 
 import httpx
 import pytest
+from ingest_helpers import free_port
 
 from ingest_api.server import serve
-from ingest_helpers import free_port
 
 
 def test_port_in_use_is_one_line():

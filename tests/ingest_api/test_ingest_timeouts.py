@@ -7,16 +7,15 @@ import time
 
 import pytest
 import uvicorn
+from ingest_helpers import basic, free_port
 
 from ingest_api import server as ingest_server
 from ingest_api.app import create_app
 
-from ingest_helpers import basic, free_port
-
 BOUNDS = (0.5, 0.8, 6)  # header timeout, body timeout, connections per worker
 
 
-@pytest.fixture()
+@pytest.fixture
 def guarded(settings, monkeypatch):
     """A real uvicorn with the API's protocol and short bounds; yields its port."""
     monkeypatch.setattr(ingest_server, "_bounds", lambda: BOUNDS)

@@ -7,12 +7,11 @@ import re
 
 import httpx
 import pytest
+from ingest_helpers import serving
+from sdk_harness import need_node, run_node
 
 from ingest_api.config import IngestSettings
 from ingest_api.request_log import log as request_log
-
-from ingest_helpers import serving
-from sdk_harness import need_node, run_node
 
 LINE = re.compile(r"^(GET|POST|OPTIONS) (\S+) (\d{3}) \d+\.\dms key=(\S+)$")
 
@@ -26,7 +25,7 @@ class _Lines(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-@pytest.fixture()
+@pytest.fixture
 def logged(database_url):
     handler = _Lines()
     request_log.addHandler(handler)

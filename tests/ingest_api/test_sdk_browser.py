@@ -9,7 +9,6 @@ import uuid
 from urllib.parse import urlencode
 
 import pytest
-
 from sdk_harness import Page, has_types, need_browser, raw_rows, static_site, wait_for
 
 

@@ -13,6 +13,7 @@ import orjson
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from ingest_helpers import basic
 
 from ingest_api import posthog
 from ingest_api.app import create_app
@@ -20,8 +21,6 @@ from ingest_api.auth import key_in_body, normalize_key
 from ingest_api.config import IngestSettings
 from touchline import db
 from touchline.keys import create_key
-
-from ingest_helpers import basic
 
 UNKNOWN = "sk_live_" + "Z" * 32
 

@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 from posthog import Posthog
-
 from sdk_harness import has_types, need_node, raw_rows, run_node, wait_for
 
 FIVE = ["identify", "track", "page", "group", "alias"]

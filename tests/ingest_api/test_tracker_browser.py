@@ -12,17 +12,17 @@ from urllib.parse import urlencode
 
 import psycopg
 import pytest
-
-from ingest_api.config import IngestSettings
 from ingest_helpers import serving
 from sdk_harness import SDK_DIR, need_browser, raw_rows, static_site, wait_for
+
+from ingest_api.config import IngestSettings
+from orchestration.marts.assets import BUILD_ARGS
 from tests.dbt_project.conftest import run_dbt
 from tests.orchestration.pipeline_helpers import reset, run_core
-from orchestration.marts.assets import BUILD_ARGS
 from touchline.keys import create_key
 
 
-@pytest.fixture()
+@pytest.fixture
 def tracker_db(database_url):
     """A database of its own: the core build and dbt read all of raw and core."""
     from tests.db_helpers import migrated_database

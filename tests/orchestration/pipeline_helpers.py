@@ -11,7 +11,7 @@ from ingest_api.rows import RAW_EVENT_COLUMNS
 from orchestration.core import build
 from orchestration.enrichment import lookups
 
-T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
 RAW_COLS = ", ".join(RAW_EVENT_COLUMNS)
 SNAPSHOT_TABLES = {

@@ -3,11 +3,11 @@ import datetime as dt
 
 import pytest
 
+import generator
 from orchestration.core import build
 from tests.orchestration.pipeline_helpers import RAW_COLS, reset, run_core, snapshot
-import generator
 
-END = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_incremental_runs_with_late_and_duplicate_events_equal_full_refresh(conn
     conn.execute("TRUNCATE raw.events")
     cuts = [r[0] for r in conn.execute(
         "SELECT percentile_disc(ARRAY[0.2, 0.45, 0.7, 0.9]) WITHIN GROUP (ORDER BY received_at) FROM all_raw")][0]
-    bounds = [dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), *cuts, dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)]
+    bounds = [dt.datetime(1970, 1, 1, tzinfo=dt.UTC), *cuts, dt.datetime(2100, 1, 1, tzinfo=dt.UTC)]
     from_cut = held_read = held_total = 0
     for lo, hi in zip(bounds, bounds[1:]):
         conn.execute(f"INSERT INTO raw.events ({RAW_COLS}) SELECT {RAW_COLS} FROM all_raw"

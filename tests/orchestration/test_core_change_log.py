@@ -1,12 +1,11 @@
 """core.change_log: what each core build tells the marts to recompute (orchestration/core/sql/change_log.sql)."""
-import datetime as dt
 
 import pytest
 
 from tests.orchestration.pipeline_helpers import T0, event, insert_raw, reset, run_core
 
 
-@pytest.fixture()
+@pytest.fixture
 def db(conn):
     reset(conn)
     conn.execute("TRUNCATE core.change_log, ops.mart_watermarks")

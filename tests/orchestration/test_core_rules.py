@@ -4,7 +4,7 @@ import pytest
 from tests.orchestration.pipeline_helpers import event, insert_raw, reset, run_core
 
 
-@pytest.fixture()
+@pytest.fixture
 def db(conn):
     reset(conn)
     return conn
@@ -55,7 +55,7 @@ def test_clock_skew_corrected_and_24h_cap(db):
     # the client clock is 3 h fast: timestamps and sentAt alike; corrected time is the true time
     insert_raw(db, [event("s1", "page", 0, anon="d2", skew_min=180), event("s2", "page", 10, anon="d2", skew_min=180)])
     # continuous activity every 20 minutes for 26 hours
-    insert_raw(db, [event(f"c{i}", "page", i * 20, anon="d3") for i in range(0, 79)])
+    insert_raw(db, [event(f"c{i}", "page", i * 20, anon="d3") for i in range(79)])
     run_core(db)
     skewed = db.execute("SELECT message_id, event_at, received_at FROM core.events WHERE device_id = 'd2'"
                         " ORDER BY 1").fetchall()

@@ -11,7 +11,7 @@ from tests.orchestration.pipeline_helpers import T0, event, insert_raw, reset, r
 CURL = "curl/8.5.0"
 
 
-@pytest.fixture()
+@pytest.fixture
 def db(conn):
     reset(conn)
     conn.execute("DELETE FROM ops.projects WHERE project_id = 'p'")  # default settings unless a test sets them

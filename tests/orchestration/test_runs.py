@@ -16,14 +16,14 @@ import psycopg
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
+import generator
 from orchestration.runs import lock
 from tests.orchestration.pipeline_helpers import reset, snapshot
-import generator
 from touchline import runtime, settings
 
 BIN = Path(sys.executable).parent
 CORE = "group:core or group:enrichment"
-END = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+END = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def dataset():
     return generator.generate(events=6000, seed=5, days=15, end=END)
 
 
-@pytest.fixture()
+@pytest.fixture
 def env(database_url, tmp_path, monkeypatch):
     """Environment of a touchline process on the test database with its own Dagster home."""
     monkeypatch.setenv("TOUCHLINE_HOME", str(tmp_path))
@@ -42,7 +42,7 @@ def env(database_url, tmp_path, monkeypatch):
     settings.get_settings.cache_clear()
 
 
-@pytest.fixture()
+@pytest.fixture
 def instance(env):
     with DagsterInstance.get() as inst:
         yield inst
