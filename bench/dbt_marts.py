@@ -11,6 +11,7 @@ full build within 10 % of BASELINE_REV's, timed first on the same data). Wall-cl
 process, startup included; node seconds by resource type for each build; and a `dbt build` that runs
 no node, the fixed cost every invocation pays. The scratch database is dropped afterwards unless --keep.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,13 @@ LAST_RUN: dict[str, float] = {}  # node seconds by kind (view, incremental, tabl
 BASELINE_REV = "5aa0a23"  # the commit before issue 11: its dbt project is the full build to stay within 10 % of
 # "12 of 98 OK created sql view model staging.x ..... [SELECT 1 in 0.16s]", "PASS not_null_x ... [PASS in 0.05s]"
 NODE_LINE = re.compile(r"\d+ of \d+ (?:OK|PASS|WARN|FAIL|ERROR)\s+(.*?) \.{2,}.*\bin ([\d.]+)s\]")
-KINDS = (("view model", "view"), ("incremental model", "incremental"), ("table model", "table"),
-         ("seed", "seed"), ("hook", "hook"))
+KINDS = (
+    ("view model", "view"),
+    ("incremental model", "incremental"),
+    ("table model", "table"),
+    ("seed", "seed"),
+    ("hook", "hook"),
+)
 
 
 def node_kind(text: str) -> str:
@@ -77,9 +83,24 @@ def run_dbt(url: str, target: Path, *args: str, project_dir: Path | None = None)
 
     started = time.perf_counter()
     proc = subprocess.run(
-        [DBT_EXECUTABLE, "--no-use-colors", *args, "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target)],
-        env={**os.environ, **dbt_env(url)}, capture_output=True, text=True, cwd=str(DBT_PROJECT_DIR))
+        [
+            DBT_EXECUTABLE,
+            "--no-use-colors",
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target),
+        ],
+        env={**os.environ, **dbt_env(url)},
+        capture_output=True,
+        text=True,
+        cwd=str(DBT_PROJECT_DIR),
+    )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed:\n{proc.stdout[-5000:]}")
@@ -90,8 +111,9 @@ def run_dbt(url: str, target: Path, *args: str, project_dir: Path | None = None)
     LAST_RUN.clear()
     LAST_RUN.update(by_kind)
     if by_kind:
-        print("    node seconds (summed over threads): "
-              + ", ".join(f"{k} {v:.1f}" for k, v in sorted(by_kind.items())))
+        print(
+            "    node seconds (summed over threads): " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(by_kind.items()))
+        )
     for line in proc.stdout.splitlines():
         if "Finished running" in line or "partial pars" in line.lower():
             print("   ", line.split("  ", 1)[-1].strip())
@@ -103,10 +125,17 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=125_000, help="sessions (x 8 events each)")
     parser.add_argument("--devices", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of (baseline full, full, one more day, incremental, no-node build); medians")
-    parser.add_argument("--baseline-rev", default=BASELINE_REV,
-                        help="git revision whose dbt project's full build is timed first, for comparison ('' = skip)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of (baseline full, full, one more day, incremental, no-node build); medians",
+    )
+    parser.add_argument(
+        "--baseline-rev",
+        default=BASELINE_REV,
+        help="git revision whose dbt project's full build is timed first, for comparison ('' = skip)",
+    )
     args = parser.parse_args()
 
     url = db.libpq_url(db.with_database(db.server_url(), "touchline_bench_marts"))
@@ -118,8 +147,11 @@ def main() -> None:
             conn.commit()
         t0 = time.perf_counter()
         with db.connect(url, autocommit=True) as conn:
-            conn.execute(FILL_SQL.read_text().replace("%(sessions)s", str(args.sessions))
-                         .replace("%(devices)s", str(args.devices)))
+            conn.execute(
+                FILL_SQL.read_text()
+                .replace("%(sessions)s", str(args.sessions))
+                .replace("%(devices)s", str(args.devices))
+            )
             events = conn.execute("SELECT count(*) FROM core.events").fetchone()[0]
             sessions = conn.execute("SELECT count(*) FROM core.sessions").fetchone()[0]
         print(f"filled core: {events:,} events, {sessions:,} sessions in {time.perf_counter() - t0:.1f} s")
@@ -132,8 +164,11 @@ def main() -> None:
             if args.baseline_rev:  # the dbt project of that revision, on the same data, same flags
                 old = Path(tmp) / "baseline"
                 old.mkdir()
-                archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline_rev, "dbt_project"],
-                                         capture_output=True, check=True).stdout
+                archive = subprocess.run(
+                    ["git", "-C", str(ROOT), "archive", args.baseline_rev, "dbt_project"],
+                    capture_output=True,
+                    check=True,
+                ).stdout
                 subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
                 run_dbt(url, old / "target", "parse", project_dir=old / "dbt_project")
             run_dbt(url, target, "parse")  # what the previous Dagster run leaves: its partial-parse file
@@ -141,32 +176,62 @@ def main() -> None:
             for n in range(1, args.rounds + 1):
                 print(f"round {n} of {args.rounds}")
                 if old:
-                    times["before"].append(run_dbt(url, old / "target", *[a for a in BUILD_ARGS if a != "--no-write-json"],
-                                                   "--full-refresh", project_dir=old / "dbt_project"))
+                    times["before"].append(
+                        run_dbt(
+                            url,
+                            old / "target",
+                            *[a for a in BUILD_ARGS if a != "--no-write-json"],
+                            "--full-refresh",
+                            project_dir=old / "dbt_project",
+                        )
+                    )
                     print(f"  full dbt build of {args.baseline_rev} (before issue 11): {times['before'][-1]:.1f} s")
                 times["full"].append(run_dbt(url, target, *BUILD_ARGS, "--full-refresh"))
                 print(f"  full dbt build (--full-refresh) over {events:,} events: {times['full'][-1]:.1f} s")
                 with db.connect(url, autocommit=True) as conn:
                     conn.execute(NEXT_DAY_SQL.replace("_next", f"_d{n}"))
-                    day = conn.execute(f"SELECT count(*) FROM core.sessions WHERE session_id LIKE '%\\_d{n}'").fetchone()[0]
+                    day = conn.execute(
+                        f"SELECT count(*) FROM core.sessions WHERE session_id LIKE '%\\_d{n}'"
+                    ).fetchone()[0]
                 times["incremental"].append(run_dbt(url, target, *BUILD_ARGS))
-                print(f"  incremental dbt build after one more day ({day:,} sessions): {times['incremental'][-1]:.1f} s"
-                      f" = {100 * times['incremental'][-1] / times['full'][-1]:.0f} % of this round's full")
+                print(
+                    f"  incremental dbt build after one more day ({day:,} sessions): {times['incremental'][-1]:.1f} s"
+                    f" = {100 * times['incremental'][-1] / times['full'][-1]:.0f} % of this round's full"
+                )
                 # the fixed cost of any dbt invocation: process start and parse; no node runs
-                times["floor"].append(run_dbt(url, target, "build", "--select", "resource_type:seed",
-                                              "--exclude", "resource_type:seed", "--no-write-json"))
+                times["floor"].append(
+                    run_dbt(
+                        url,
+                        target,
+                        "build",
+                        "--select",
+                        "resource_type:seed",
+                        "--exclude",
+                        "resource_type:seed",
+                        "--no-write-json",
+                    )
+                )
                 print(f"  dbt build of no node (process start and parse): {times['floor'][-1]:.1f} s")
             med = {k: statistics.median(v) for k, v in times.items() if v}
             ratios = [i / f for i, f in zip(times["incremental"], times["full"])]
-            print(f"medians of {args.rounds} rounds: full {med['full']:.1f} s, incremental {med['incremental']:.1f} s,"
-                  f" no-node build {med['floor']:.1f} s")
+            print(
+                f"medians of {args.rounds} rounds: full {med['full']:.1f} s, incremental {med['incremental']:.1f} s,"
+                f" no-node build {med['floor']:.1f} s"
+            )
             if "before" in med:
-                print(f"full build vs {args.baseline_rev}'s (medians): {100 * (med['full'] / med['before'] - 1):+.0f} %"
-                      f" ({med['before']:.1f} s before; target within 10 %)")
-            print(f"incremental / full: {100 * med['incremental'] / med['full']:.0f} % of medians, per round "
-                  + ", ".join(f"{100 * r:.0f} %" for r in ratios) + " (target <= 25 %)")
-            print(f"no-node build / full: {100 * med['floor'] / med['full']:.0f} %: what every dbt process pays;"
-                  f" incremental minus it: {100 * (med['incremental'] - med['floor']) / med['full']:.0f} % of full")
+                print(
+                    f"full build vs {args.baseline_rev}'s (medians): {100 * (med['full'] / med['before'] - 1):+.0f} %"
+                    f" ({med['before']:.1f} s before; target within 10 %)"
+                )
+            print(
+                f"incremental / full: {100 * med['incremental'] / med['full']:.0f} % of medians, per round "
+                + ", ".join(f"{100 * r:.0f} %" for r in ratios)
+                + " (target <= 25 %)"
+            )
+            print(
+                f"no-node build / full: {100 * med['floor'] / med['full']:.0f} %: what every dbt process pays;"
+                f" incremental minus it: {100 * (med['incremental'] - med['floor']) / med['full']:.0f} % of full"
+            )
     finally:
         if not args.keep:
             db.drop_database(url)

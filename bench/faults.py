@@ -15,6 +15,7 @@ seconds the embedded server is restarted (`pg_ctl restart -m fast`: every sessio
 
 The embedded server is shared with whatever else runs in this checkout: run it on a quiet machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -121,8 +122,10 @@ def main() -> None:
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"touchline-bench-faults-{port}.log"
     server = start_server(url, port, 1, log_path)
-    print(f"server 127.0.0.1:{port}, database {db.url_parts(url).database}, project {project_id}; log {log_path}",
-          flush=True)
+    print(
+        f"server 127.0.0.1:{port}, database {db.url_parts(url).database}, project {project_id}; log {log_path}",
+        flush=True,
+    )
     load = Load(port, key, args.rate, args.batch, args.concurrency)
     marks: dict[str, float] = {}
     restarter = None
@@ -145,23 +148,27 @@ def main() -> None:
     broken = sum(1 for _, _, s in load.answers if s == 0)
     other = sum(1 for _, _, s in load.answers if s not in (0, 503) and not 200 <= s < 300)
     with psycopg.connect(url) as conn:
-        stored_twice = conn.execute("SELECT count(*) - count(DISTINCT message_id) FROM raw.events"
-                                    " WHERE project_id = %s", (project_id,)).fetchone()[0]
-    print(f"offered {args.rate:,.0f} events/s for {args.duration:.0f} s in batches of {args.batch} from "
-          f"{args.concurrency} clients: acknowledged {len(load.acked):,} events "
-          f"({len(load.acked) / finished:,.0f} events/s over {finished:.1f} s)")
+        stored_twice = conn.execute(
+            "SELECT count(*) - count(DISTINCT message_id) FROM raw.events WHERE project_id = %s", (project_id,)
+        ).fetchone()[0]
+    print(
+        f"offered {args.rate:,.0f} events/s for {args.duration:.0f} s in batches of {args.batch} from "
+        f"{args.concurrency} clients: acknowledged {len(load.acked):,} events "
+        f"({len(load.acked) / finished:,.0f} events/s over {finished:.1f} s)"
+    )
     print(f"503 answers: {unavailable:,}   broken connections: {broken:,}   other errors: {other:,}")
     print(f"lost: {missing:,}   duplicated: {max(doubled, stored_twice):,}   (raw.events rows: {rows:,})")
     if "up" in marks:
         down = marks["up"] - marks["restart"]
-        first_ok = min((done for sent, done, s in load.answers if 200 <= s < 300 and sent >= marks["up"]),
-                       default=None)
+        first_ok = min((done for sent, done, s in load.answers if 200 <= s < 300 and sent >= marks["up"]), default=None)
         failures = [done for _, done, s in load.answers if not 200 <= s < 300]
         outage = (max(failures) - min(failures)) if failures else 0.0
         recover = (first_ok - marks["up"]) if first_ok is not None else float("nan")
         print(f"database restart at {marks['restart']:.1f} s: the database was down {down:.2f} s")
-        print(f"seconds to recover: {recover:.3f} s from the database answering to the API's next 2xx "
-              f"(ratio to the database's downtime: {recover / down:.3f}); clients saw errors for {outage:.2f} s")
+        print(
+            f"seconds to recover: {recover:.3f} s from the database answering to the API's next 2xx "
+            f"(ratio to the database's downtime: {recover / down:.3f}); clients saw errors for {outage:.2f} s"
+        )
     cleanup(url, project_id)
 
 

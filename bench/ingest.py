@@ -23,6 +23,7 @@ Everything is bounded in time and count; the project's rows are deleted at the e
 The per-key rate limit is lifted for the server under test. Other work on the machine (and in the
 same PostgreSQL) shows in the numbers: run it on a quiet machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,14 @@ class Conn:
         if headers is None:
             headers = b"Authorization: " + self.auth + b"\r\nContent-Type: application/json\r\n"
         self.writer.write(
-            b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers
-            + b"User-Agent: touchline-bench\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            b"POST "
+            + path
+            + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + headers
+            + b"User-Agent: touchline-bench\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
         )
         status_line = await self.reader.readline()
         if not status_line:
@@ -103,14 +110,24 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chr
 
 def event(message_id: str, n: int) -> dict:
     return {
-        "type": "track", "event": "Product Viewed", "messageId": message_id,
-        "anonymousId": f"anon-{n % 5000}", "userId": f"user-{n % 1000}" if n % 3 == 0 else None,
-        "timestamp": "2026-01-15T10:11:12.345Z", "sentAt": "2026-01-15T10:11:13.000Z",
+        "type": "track",
+        "event": "Product Viewed",
+        "messageId": message_id,
+        "anonymousId": f"anon-{n % 5000}",
+        "userId": f"user-{n % 1000}" if n % 3 == 0 else None,
+        "timestamp": "2026-01-15T10:11:12.345Z",
+        "sentAt": "2026-01-15T10:11:13.000Z",
         "properties": {"product_id": f"p-{n % 300}", "price": 19.99, "currency": "EUR", "position": n % 20},
         "context": {
-            "userAgent": UA, "locale": "de-DE", "timezone": "Europe/Berlin",
-            "page": {"url": f"https://shop.example.com/p/{n % 300}?utm_source=news", "path": f"/p/{n % 300}",
-                     "referrer": "https://www.google.com/", "title": "A product"},
+            "userAgent": UA,
+            "locale": "de-DE",
+            "timezone": "Europe/Berlin",
+            "page": {
+                "url": f"https://shop.example.com/p/{n % 300}?utm_source=news",
+                "path": f"/p/{n % 300}",
+                "referrer": "https://www.google.com/",
+                "title": "A product",
+            },
             "campaign": {"source": "news", "medium": "email", "name": "spring"},
             "library": {"name": "analytics.js", "version": "5.2.0"},
         },
@@ -122,13 +139,26 @@ def posthog_event(message_id: str, n: int) -> dict:
     seg = event(message_id, n)
     page = seg["context"]["page"]
     return {
-        "event": seg["event"], "uuid": message_id, "distinct_id": seg["userId"] or seg["anonymousId"],
+        "event": seg["event"],
+        "uuid": message_id,
+        "distinct_id": seg["userId"] or seg["anonymousId"],
         "timestamp": seg["timestamp"],
-        "properties": {**seg["properties"], "$device_id": seg["anonymousId"], "$current_url": page["url"],
-                       "$pathname": page["path"], "$referrer": page["referrer"], "title": page["title"],
-                       "utm_source": "news", "utm_medium": "email", "utm_campaign": "spring",
-                       "$raw_user_agent": UA, "$browser_language": "de-DE", "$timezone": "Europe/Berlin",
-                       "$lib": "web", "$lib_version": "1.449.2"},
+        "properties": {
+            **seg["properties"],
+            "$device_id": seg["anonymousId"],
+            "$current_url": page["url"],
+            "$pathname": page["path"],
+            "$referrer": page["referrer"],
+            "title": page["title"],
+            "utm_source": "news",
+            "utm_medium": "email",
+            "utm_campaign": "spring",
+            "$raw_user_agent": UA,
+            "$browser_language": "de-DE",
+            "$timezone": "Europe/Berlin",
+            "$lib": "web",
+            "$lib_version": "1.449.2",
+        },
     }
 
 
@@ -152,16 +182,24 @@ def batch_paths(key: str, auth: bytes) -> tuple[list, list]:
     ph_batch = lambda ids, n: b'{"api_key":' + key_json + b',"batch":[' + join(posthog, ids, n) + b"]}"  # noqa: E731
     return [
         ("/v1/batch", b"/v1/batch", basic, seg_batch),
-        ("/v1/b (text/plain, key in body)", b"/v1/b", TEXT,
-         lambda ids, n: b'{"writeKey":' + key_json + b',"batch":[' + join(segment, ids, n) + b"]}"),
+        (
+            "/v1/b (text/plain, key in body)",
+            b"/v1/b",
+            TEXT,
+            lambda ids, n: b'{"writeKey":' + key_json + b',"batch":[' + join(segment, ids, n) + b"]}",
+        ),
         ("/v1/import", b"/v1/import", basic, seg_batch),
         ("/beacon/v1/batch?writeKey=", f"/beacon/v1/batch?writeKey={key}".encode(), TEXT, seg_batch),
         ("PostHog /batch/", b"/batch/", b"Content-Type: application/json\r\n", ph_batch),
         ("PostHog /e/ gzip-js", b"/e/?compression=gzip-js", TEXT, lambda ids, n: gzip.compress(ph_batch(ids, n), 1)),
     ], [
         ("/v1/track", b"/v1/track", basic, lambda ids, n: join(segment, ids, n)),
-        ("/v1/t (text/plain, key in body)", b"/v1/t", TEXT,
-         lambda ids, n: join(segment, ids, n)[:-1] + b',"writeKey":' + key_json + b"}"),
+        (
+            "/v1/t (text/plain, key in body)",
+            b"/v1/t",
+            TEXT,
+            lambda ids, n: join(segment, ids, n)[:-1] + b',"writeKey":' + key_json + b"}",
+        ),
         ("Jitsu /api/s/track", b"/api/s/track", jitsu, lambda ids, n: join(segment, ids, n)),
     ]
 
@@ -190,11 +228,19 @@ class Run:
             self.errors[status] = self.errors.get(status, 0) + 1
 
     async def batches(self, seconds: float, concurrency: int, size: int) -> tuple[int, float]:
-        return await self.through(seconds, concurrency, size, "b", b"/v1/batch", None, lambda ids, n: orjson.dumps(
-            {"batch": [event(m, n + i) for i, m in enumerate(ids)]}))
+        return await self.through(
+            seconds,
+            concurrency,
+            size,
+            "b",
+            b"/v1/batch",
+            None,
+            lambda ids, n: orjson.dumps({"batch": [event(m, n + i) for i, m in enumerate(ids)]}),
+        )
 
-    async def through(self, seconds: float, concurrency: int, size: int, prefix: str, path: bytes,
-                      headers: bytes, body) -> tuple[int, float]:
+    async def through(
+        self, seconds: float, concurrency: int, size: int, prefix: str, path: bytes, headers: bytes, body
+    ) -> tuple[int, float]:
         """`size` events per request through one path for `seconds` -> (events acknowledged, seconds)."""
         conns = await self.connections(concurrency)
         stop = time.perf_counter() + seconds
@@ -287,16 +333,20 @@ def bench_database(explicit: str | None) -> str:
 def zero_loss(url: str, project_id: str, acked: list[str]) -> tuple[int, int, int]:
     """(acked ids missing, acked ids stored more than once, rows stored in all)."""
     with psycopg.connect(url) as conn:
-        counts = dict(conn.execute(
-            "SELECT message_id, count(*) FROM raw.events WHERE project_id = %s GROUP BY 1", (project_id,)
-        ).fetchall())
+        counts = dict(
+            conn.execute(
+                "SELECT message_id, count(*) FROM raw.events WHERE project_id = %s GROUP BY 1", (project_id,)
+            ).fetchall()
+        )
     missing = sum(1 for m in acked if m not in counts)
     doubled = sum(1 for m in acked if counts.get(m, 0) > 1)
     return missing, doubled, sum(counts.values())
 
 
-COLUMNS = ("project_id, message_id, type, event, anonymous_id, user_id, previous_id, event_timestamp, "
-           "sent_at, received_at, ip, user_agent, key_prefix, payload")
+COLUMNS = (
+    "project_id, message_id, type, event, anonymous_id, user_id, previous_id, event_timestamp, "
+    "sent_at, received_at, ip, user_agent, key_prefix, payload"
+)
 
 
 def plain_copy(url: str, project_id: str, tag: str) -> tuple[int, float]:
@@ -336,11 +386,22 @@ def cleanup(url: str, project_id: str) -> None:
 
 def start_server(url: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
     # The per-key rate limit is not what is measured here: lift it for this server.
-    env = {**os.environ, "DATABASE_URL": url, "DO_NOT_TRACK": "1",
-           "TOUCHLINE_RATE_PER_SECOND": "1e9", "TOUCHLINE_RATE_BURST": "1e9"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DO_NOT_TRACK": "1",
+        "TOUCHLINE_RATE_PER_SECOND": "1e9",
+        "TOUCHLINE_RATE_BURST": "1e9",
+    }
     code = f"from ingest_api.server import serve; serve({HOST!r}, {port}, {workers})"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -369,13 +430,16 @@ async def run_paths(run: Run, args, key: str) -> list[tuple[str, float, float]]:
     falls on all of them alike."""
     batch, single = batch_paths(key, run.auth)
     results = []
-    for kind, paths, size, concurrency in (("events/s", batch, args.batch_size, args.concurrency),
-                                           ("requests/s", single, 1, args.single_concurrency)):
+    for kind, paths, size, concurrency in (
+        ("events/s", batch, args.batch_size, args.concurrency),
+        ("requests/s", single, 1, args.single_concurrency),
+    ):
         totals = {label: [0, 0.0] for label, *_ in paths}
         for _ in range(args.path_rounds):
             for label, path, headers, body in paths:
-                sent, elapsed = await run.through(args.path_duration / args.path_rounds, concurrency, size, "p",
-                                                  path, headers, body)
+                sent, elapsed = await run.through(
+                    args.path_duration / args.path_rounds, concurrency, size, "p", path, headers, body
+                )
                 totals[label][0] += sent
                 totals[label][1] += elapsed
         base = totals[paths[0][0]][0] / totals[paths[0][0]][1]
@@ -428,8 +492,13 @@ def main() -> None:
     parser.add_argument("--path-rounds", type=int, default=10, help="rounds the SDK paths take turns in")
     parser.add_argument("--paths-only", action="store_true", help="only phase 6: the SDK paths against /v1/batch")
     args = parser.parse_args()
-    if (args.duration > 3600 or args.single_duration > 600 or args.rate_duration > 600 or args.rate > 20000
-            or args.path_duration > 600):
+    if (
+        args.duration > 3600
+        or args.single_duration > 600
+        or args.rate_duration > 600
+        or args.rate > 20000
+        or args.path_duration > 600
+    ):
         raise SystemExit("bounded on purpose: duration <= 3600 s, others <= 600 s, rate <= 20000/s")
 
     url = bench_database(args.database_url)
@@ -440,12 +509,16 @@ def main() -> None:
         project_id, key = create_key(conn, f"bench {tag}")
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"touchline-bench-{tag}.log"
-    print(f"server: 127.0.0.1:{port}, {args.workers} worker(s), database {db.url_parts(url).database}, "
-          f"project {project_id}; server log {log_path}", flush=True)
+    print(
+        f"server: 127.0.0.1:{port}, {args.workers} worker(s), database {db.url_parts(url).database}, "
+        f"project {project_id}; server log {log_path}",
+        flush=True,
+    )
     server = start_server(url, port, args.workers, log_path)
     try:
         try:
             import uvloop
+
             uvloop.install()
         except ImportError:
             pass
@@ -463,11 +536,15 @@ def main() -> None:
             os.killpg(server.pid, signal.SIGKILL)
 
     missing, doubled, stored = zero_loss(url, project_id, run.acked)
-    loss = (f"zero loss: {len(run.acked):,} acknowledged, {missing} missing, {doubled} stored twice, "
-            f"{stored:,} rows stored -> {'OK' if not missing and not doubled else 'FAILED'}")
+    loss = (
+        f"zero loss: {len(run.acked):,} acknowledged, {missing} missing, {doubled} stored twice, "
+        f"{stored:,} rows stored -> {'OK' if not missing and not doubled else 'FAILED'}"
+    )
     print()
-    print(f"SDK paths, {args.path_duration:.0f} s each (ratio to /v1/batch, or to /v1/track for single events, "
-          f"of this run; target >= 0.90):")
+    print(
+        f"SDK paths, {args.path_duration:.0f} s each (ratio to /v1/batch, or to /v1/track for single events, "
+        f"of this run; target >= 0.90):"
+    )
     for label, rate, ratio in out["paths"]:
         print(f"  {label:48s} {rate:10,.0f}   ratio {ratio:.2f}")
     print(f"errors (non-2xx answers): {run.errors or 'none'}")
@@ -487,16 +564,24 @@ def main() -> None:
     copy_rate = copy_rows / copy_s if copy_s else float("nan")
     ms = [x * 1000 for x in latencies]
     per_second = max(1, int(args.rate))
-    worst = max(percentile(ms[i:i + per_second], 0.99) for i in range(0, len(ms), per_second))
+    worst = max(percentile(ms[i : i + per_second], 0.99) for i in range(0, len(ms), per_second))
     print()
-    print(f"batches of {args.batch_size}, {args.concurrency} clients, {batch_s:.0f} s: {api_rate:,.0f} events/s  (target >= 10,000)")
-    print(f"single events, {args.single_concurrency} clients, {single_s:.0f} s: {done / single_s:,.0f} requests/s  (target >= 1,500)")
-    print(f"fixed {args.rate:,.0f} requests/s for {rate_s:.0f} s: achieved {len(latencies) / rate_s:,.0f}/s, "
-          f"p50 {percentile(ms, 0.50):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms, "
-          f"worst 1-s window p99 {worst:.1f} ms  (target p99 <= 50 ms)")
+    print(
+        f"batches of {args.batch_size}, {args.concurrency} clients, {batch_s:.0f} s: {api_rate:,.0f} events/s  (target >= 10,000)"
+    )
+    print(
+        f"single events, {args.single_concurrency} clients, {single_s:.0f} s: {done / single_s:,.0f} requests/s  (target >= 1,500)"
+    )
+    print(
+        f"fixed {args.rate:,.0f} requests/s for {rate_s:.0f} s: achieved {len(latencies) / rate_s:,.0f}/s, "
+        f"p50 {percentile(ms, 0.50):.1f} ms, p99 {percentile(ms, 0.99):.1f} ms, max {max(ms):.1f} ms, "
+        f"worst 1-s window p99 {worst:.1f} ms  (target p99 <= 50 ms)"
+    )
     print(loss)
-    print(f"plain COPY of the same {copy_rows:,} events: {copy_s:.2f} s = {copy_rate:,.0f} events/s; "
-          f"API / COPY = {api_rate / copy_rate:.2f}  (target >= 0.25)")
+    print(
+        f"plain COPY of the same {copy_rows:,} events: {copy_s:.2f} s = {copy_rate:,.0f} events/s; "
+        f"API / COPY = {api_rate / copy_rate:.2f}  (target >= 0.25)"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ Each round writes `--rows` fresh generated events (a new project id, so every ke
 time per group of each way (the Python serialisation and the statement) and their ratio. Run it on a quiet
 machine; the ratio is what to compare, both ways share the machine's noise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,13 +54,14 @@ FROM jsonb_array_elements(%(rejected)s::jsonb) AS r
 
 
 def positional(rows) -> dict:
-    return {"events": orjson.dumps([row[:13] + (orjson.Fragment(row[13]),) for row in rows]).decode(),
-            "rejected": "[]"}
+    return {"events": orjson.dumps([row[:13] + (orjson.Fragment(row[13]),) for row in rows]).decode(), "rejected": "[]"}
 
 
 def typed(rows) -> dict:  # as ingest_api/writer.py sends them
-    return {"events": orjson.dumps([row[:-1] + (orjson.Fragment(row.payload),) for row in rows]).decode(),
-            "rejected": "[]"}
+    return {
+        "events": orjson.dumps([row[:-1] + (orjson.Fragment(row.payload),) for row in rows]).decode(),
+        "rejected": "[]",
+    }
 
 
 def main() -> None:
@@ -69,8 +71,10 @@ def main() -> None:
     args = parser.parse_args()
     data = generator.generate(events=max(2000, args.rows * 2), seed=1, end="2024-06-01T00:00:00Z")
     limits = Limits(500_000, 32_000, 64, 2500)
-    ways = {"hand-written (before)": (POSITIONAL_SQL, positional),
-            "from typed rows (now)": (sql("write_small_group"), typed)}
+    ways = {
+        "hand-written (before)": (POSITIONAL_SQL, positional),
+        "from typed rows (now)": (sql("write_small_group"), typed),
+    }
     times: dict[str, list[float]] = {name: [] for name in ways}
     with db.connect() as conn:
         warehouse.migrate(conn)
@@ -81,7 +85,7 @@ def main() -> None:
             for j, (name, (statement, params)) in enumerate(order):
                 project = f"bench_rows_{k}_{j}"
                 capture = Capture(project, "sk_test_bench", dt.datetime(2024, 5, 20, tzinfo=dt.UTC), None, None)
-                rows = prepare([dict(m) for m in data.messages[:args.rows]], capture, limits).rows
+                rows = prepare([dict(m) for m in data.messages[: args.rows]], capture, limits).rows
                 t0 = time.perf_counter()
                 with conn.transaction():
                     conn.execute(statement, params(rows))

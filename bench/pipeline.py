@@ -7,6 +7,7 @@ Prints wall times, peak memory (this process and the PostgreSQL backend), the in
 a raw COPY of the same rows for scale, and accuracy against the generator's ground truth. Uses its own
 database (`touchline_bench`) on the embedded server or DATABASE_URL's server.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,10 @@ def main() -> int:
         t_load = time.perf_counter() - t
         print(f"generated {len(data.messages):,} in {t_gen:.1f} s, loaded {n:,} in {t_load:.1f} s", flush=True)
         # hold back the last day of receipts for the incremental run
-        conn.execute("CREATE TABLE public.held AS SELECT * FROM raw.events WHERE received_at >= %s",
-                     (end - dt.timedelta(days=1),))
+        conn.execute(
+            "CREATE TABLE public.held AS SELECT * FROM raw.events WHERE received_at >= %s",
+            (end - dt.timedelta(days=1),),
+        )
         conn.execute("DELETE FROM raw.events WHERE received_at >= %s", (end - dt.timedelta(days=1),))
         held = conn.execute("SELECT count(*) FROM public.held").fetchone()[0]
         conn.execute("VACUUM ANALYZE raw.events")
@@ -111,15 +114,23 @@ def main() -> int:
 
     print(f"events generated            {len(data.messages):>12,}  ({t_gen:.1f} s)")
     print(f"raw rows bulk-loaded (COPY) {n:>12,}  ({t_load:.1f} s)")
-    print(f"full run  (enrich+sessions+identity+profiles)  {t_full:7.1f} s   {s_full['new_events'] / t_full:,.0f} events/s")
+    print(
+        f"full run  (enrich+sessions+identity+profiles)  {t_full:7.1f} s   {s_full['new_events'] / t_full:,.0f} events/s"
+    )
     print(f"incremental run over the last day ({held:,} rows) {t_inc:7.1f} s   = {t_inc / t_full:.1%} of the full run")
-    print(f"  devices recomputed {s_inc['devices_recomputed']:,} ({s_inc['devices_read_from_cut']:,} from their cut),"
-          f" held events re-read {s_inc['held_events_read']:,}, events written {s_inc['events_rewritten']:,}")
+    print(
+        f"  devices recomputed {s_inc['devices_recomputed']:,} ({s_inc['devices_read_from_cut']:,} from their cut),"
+        f" held events re-read {s_inc['held_events_read']:,}, events written {s_inc['events_rewritten']:,}"
+    )
     print(f"  steps of the full run (s): {s_full['seconds']}")
     print(f"  steps of the incremental run (s): {s_inc['seconds']}")
-    print(f"plain COPY of the raw rows into a table        {t_copy:7.1f} s   (full run = {t_full / t_copy:.1f}x a COPY)")
+    print(
+        f"plain COPY of the raw rows into a table        {t_copy:7.1f} s   (full run = {t_full / t_copy:.1f}x a COPY)"
+    )
     print(f"peak memory: python {peak_rss_mb():,.0f} MB, PostgreSQL backend {be_mb:,.0f} MB")
-    print(f"accuracy vs ground truth: sessions {ok_s / len(truth):.4%}, users {ok_u / len(truth):.4%} of {len(truth):,} events")
+    print(
+        f"accuracy vs ground truth: sessions {ok_s / len(truth):.4%}, users {ok_u / len(truth):.4%} of {len(truth):,} events"
+    )
     return 0
 
 

@@ -4,6 +4,7 @@ Embedded PostgreSQL (or DATABASE_URL), migrations, a demo project and write key,
 127.0.0.1, synthetic traffic over HTTP, every Dagster asset, a summary. Rerunning it sends the same
 messageIds (same seed, same day), which the API stores once, so nothing is duplicated.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,17 @@ from touchline import db, keys, runtime, warehouse
 from touchline.ports import free_port
 from touchline.settings import get_settings
 
-SUMMARY_TABLES = ("raw.events", "raw.rejected_events", "core.events", "core.sessions", "core.identity_edges",
-                  "core.user_aliases", "core.identity_map", "core.identity_merge_log", "core.user_profiles")
+SUMMARY_TABLES = (
+    "raw.events",
+    "raw.rejected_events",
+    "core.events",
+    "core.sessions",
+    "core.identity_edges",
+    "core.user_aliases",
+    "core.identity_map",
+    "core.identity_merge_log",
+    "core.user_profiles",
+)
 
 
 def demo_key(conn) -> str:
@@ -27,8 +37,9 @@ def demo_key(conn) -> str:
     path = get_settings().home / "demo_key"
     if path.exists():
         key = path.read_text().strip()
-        row = conn.execute("SELECT 1 FROM ops.api_keys WHERE key_hash = %s AND revoked_at IS NULL",
-                           (keys.hash_key(key),)).fetchone()
+        row = conn.execute(
+            "SELECT 1 FROM ops.api_keys WHERE key_hash = %s AND revoked_at IS NULL", (keys.hash_key(key),)
+        ).fetchone()
         if row:
             return key
     with conn.transaction():
@@ -40,8 +51,12 @@ def demo_key(conn) -> str:
 
 def start_api(port: int, env: dict) -> subprocess.Popen:
     exe = str(Path(sys.executable).with_name("touchline"))
-    proc = subprocess.Popen([exe, "api", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [exe, "api", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -92,8 +107,12 @@ def run_demo(events: int = 50_000, seed: int = 42) -> int:
 def print_summary(rows_per_mart: int = 3) -> None:
     with db.connect() as conn:
         print("\nrows per table")
-        marts = [r[0] for r in conn.execute(
-            "SELECT 'marts.' || table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1")]
+        marts = [
+            r[0]
+            for r in conn.execute(
+                "SELECT 'marts.' || table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1"
+            )
+        ]
         for table in (*SUMMARY_TABLES, *marts):
             if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:
                 continue

@@ -1,5 +1,6 @@
 """`touchline`: one command line for the database, keys, the ingest API, data generation, the
 pipeline and the demo. Errors are one line on stderr and a non-zero exit, not a traceback."""
+
 from __future__ import annotations
 
 import argparse
@@ -147,8 +148,11 @@ def cmd_bi(args) -> int:
         if exists and exists[0]:
             raise CliError(f"{args.name} is a superuser: choose another name")
         verb = "ALTER" if exists else "CREATE"
-        conn.execute(sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
-            sql.SQL(verb), sql.Identifier(args.name), sql.Literal(password)))
+        conn.execute(
+            sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+                sql.SQL(verb), sql.Identifier(args.name), sql.Literal(password)
+            )
+        )
         conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(warehouse.BI_ROLE), sql.Identifier(args.name)))
     u = db.url_parts(url)
     if settings.database_url:
@@ -158,11 +162,15 @@ def cmd_bi(args) -> int:
         port = settings.db_tcp_port
     else:
         host, port = None, None
-    print(f"login {args.name} {'password reset' if exists else 'created'} in role {warehouse.BI_ROLE}"
-          " (SELECT on schema marts only); the password is shown once")
+    print(
+        f"login {args.name} {'password reset' if exists else 'created'} in role {warehouse.BI_ROLE}"
+        " (SELECT on schema marts only); the password is shown once"
+    )
     if host is None:
-        print("the embedded database does not listen on TCP yet: set TOUCHLINE_DB_TCP_PORT (e.g. 5433) and run"
-              " `touchline db stop && touchline db start`")
+        print(
+            "the embedded database does not listen on TCP yet: set TOUCHLINE_DB_TCP_PORT (e.g. 5433) and run"
+            " `touchline db stop && touchline db start`"
+        )
     print(f"host      {host or '(TCP off)'}")
     print(f"port      {port or '(TCP off)'}")
     print(f"database  {u.database}")
@@ -224,15 +232,23 @@ def cmd_dev(args) -> int:
     # Each child in a session of its own: the terminal's Ctrl-C reaches only us, and we stop each child
     # with its whole process group (dagster dev's webserver, daemon and code server included).
     procs = [
-        subprocess.Popen([str(bindir / "touchline"), "api", "--port", str(args.api_port)], env=env,
-                         start_new_session=True),
-        subprocess.Popen([str(bindir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.ui_port)],
-                         env=env, cwd=str(Path(__file__).resolve().parent.parent), start_new_session=True),
+        subprocess.Popen(
+            [str(bindir / "touchline"), "api", "--port", str(args.api_port)], env=env, start_new_session=True
+        ),
+        subprocess.Popen(
+            [str(bindir / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.ui_port)],
+            env=env,
+            cwd=str(Path(__file__).resolve().parent.parent),
+            start_new_session=True,
+        ),
     ]
     pidfile = settings.home / "dev.pids"
     pidfile.write_text("\n".join(str(p.pid) for p in procs))
-    print(f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)\n"
-          f"touchline.js demo  http://127.0.0.1:{args.api_port}/demo", flush=True)
+    print(
+        f"ingest API  http://127.0.0.1:{args.api_port}   Dagster UI  http://127.0.0.1:{args.ui_port}   (Ctrl-C stops both)\n"
+        f"touchline.js demo  http://127.0.0.1:{args.api_port}/demo",
+        flush=True,
+    )
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda signum, frame: stop.append(signum))
@@ -294,11 +310,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="touchline", description=__doc__.splitlines()[0].strip("`: "))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    d = sub.add_parser("db", help="the database: start|stop|status|url|psql",
-                       description="Manage the database. Without DATABASE_URL this is the embedded PostgreSQL "
-                                   "(pgserver) whose data lives in .touchline/pgdata.")
-    d.add_argument("action", choices=["start", "stop", "status", "url", "psql"],
-                   help="start/stop the embedded server, show status, print a URL psql accepts, or open psql")
+    d = sub.add_parser(
+        "db",
+        help="the database: start|stop|status|url|psql",
+        description="Manage the database. Without DATABASE_URL this is the embedded PostgreSQL "
+        "(pgserver) whose data lives in .touchline/pgdata.",
+    )
+    d.add_argument(
+        "action",
+        choices=["start", "stop", "status", "url", "psql"],
+        help="start/stop the embedded server, show status, print a URL psql accepts, or open psql",
+    )
     d.add_argument("psql_args", nargs=argparse.REMAINDER, help="extra arguments for psql")
     d.set_defaults(func=cmd_db)
 
@@ -317,17 +339,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     from touchline.projects import SETTINGS
 
-    pr = sub.add_parser("projects", help="projects and their settings: create|list|show|set",
-                        description="Manage projects and their settings (never by SQL). Settings:\n" + "\n".join(
-                            f"  {s.name}: {s.doc}" for s in SETTINGS.values()),
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    pr = sub.add_parser(
+        "projects",
+        help="projects and their settings: create|list|show|set",
+        description="Manage projects and their settings (never by SQL). Settings:\n"
+        + "\n".join(f"  {s.name}: {s.doc}" for s in SETTINGS.values()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     psub = pr.add_subparsers(dest="action", required=True)
     psub.add_parser("create", help="create a project (idempotent)").add_argument("name")
     psub.add_parser("list", help="every project with its number of active keys")
     psub.add_parser("show", help="a project's settings").add_argument("name")
-    ps = psub.add_parser("set", help="set one setting: touchline projects set NAME SETTING VALUE",
-                         description="Settings:\n" + "\n".join(f"  {s.name}: {s.doc}" for s in SETTINGS.values()),
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ps = psub.add_parser(
+        "set",
+        help="set one setting: touchline projects set NAME SETTING VALUE",
+        description="Settings:\n" + "\n".join(f"  {s.name}: {s.doc}" for s in SETTINGS.values()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ps.add_argument("name", help="project id or name")
     ps.add_argument("setting", choices=sorted(SETTINGS), metavar="SETTING")
     ps.add_argument("value", help="the new value; lists are comma-separated (an empty string empties them)")
@@ -336,12 +364,17 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument("--remove", action="store_true", help="list settings: remove these values")
     pr.set_defaults(func=cmd_projects)
 
-    bi = sub.add_parser("bi", help="BI tool logins: create-login NAME",
-                        description="Logins for BI tools (Metabase, Superset, Tableau) in the read-only role "
-                                    "touchline_bi: SELECT on schema marts only, password authentication.")
+    bi = sub.add_parser(
+        "bi",
+        help="BI tool logins: create-login NAME",
+        description="Logins for BI tools (Metabase, Superset, Tableau) in the read-only role "
+        "touchline_bi: SELECT on schema marts only, password authentication.",
+    )
     bisub = bi.add_subparsers(dest="action", required=True)
-    bc = bisub.add_parser("create-login", help="create (or reset the password of) a login; prints host, port, "
-                                               "database, user and the password, once")
+    bc = bisub.add_parser(
+        "create-login",
+        help="create (or reset the password of) a login; prints host, port, database, user and the password, once",
+    )
     bc.add_argument("name", help="login name, e.g. metabase")
     bi.set_defaults(func=cmd_bi)
 
@@ -358,17 +391,29 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_arguments(g)
     g.set_defaults(func=cmd_generate)
 
-    mt = sub.add_parser("materialize", help="bring every asset up to date with everything in raw",
-                        description="Materialise Dagster assets in-process with touchline's Dagster instance. "
-                                    "With no option: every asset, processing all new raw events.")
-    mt.add_argument("--select", default=None,
-                    help="Dagster asset selection, e.g. 'key:core/events+' or 'group:marts' (default: all)")
-    mt.add_argument("--full-refresh", action="store_true",
-                    help="rebuild core from raw and dbt models from scratch (same result as incremental runs)")
+    mt = sub.add_parser(
+        "materialize",
+        help="bring every asset up to date with everything in raw",
+        description="Materialise Dagster assets in-process with touchline's Dagster instance. "
+        "With no option: every asset, processing all new raw events.",
+    )
+    mt.add_argument(
+        "--select",
+        default=None,
+        help="Dagster asset selection, e.g. 'key:core/events+' or 'group:marts' (default: all)",
+    )
+    mt.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild core from raw and dbt models from scratch (same result as incremental runs)",
+    )
     mt.set_defaults(func=cmd_materialize)
 
-    dg = sub.add_parser("dagster", help="run the dagster CLI in touchline's environment",
-                        description="e.g. `touchline dagster asset list -m orchestration.definitions`")
+    dg = sub.add_parser(
+        "dagster",
+        help="run the dagster CLI in touchline's environment",
+        description="e.g. `touchline dagster asset list -m orchestration.definitions`",
+    )
     dg.add_argument("dagster_args", nargs=argparse.REMAINDER)
     dg.set_defaults(func=cmd_dagster)
 

@@ -29,6 +29,7 @@ Modules, in the order data flows through them:
 Above `touchline` and `ingest_api` in the import graph (tests/test_layers.py); only the command line, tests and
 benchmarks import it.
 """
+
 from __future__ import annotations
 
 from generator.catalogue import CLICK_IDS
@@ -39,22 +40,22 @@ from generator.outputs import load_raw, now_ms, post_http, write_jsonl, write_tr
 from generator.truth import truth_format
 
 __all__ = [
-           "CLICK_IDS",
-           "DAY",
-           "HOUR",
-           "MIN",
-           "SEC",
-           "Dataset",
-           "add_arguments",
-           "default_end",
-           "generate",
-           "iso",
-           "load_raw",
-           "now_ms",
-           "parse_iso",
-           "post_http",
-           "run",
-           "truth_format",
-           "write_jsonl",
-           "write_truth",
+    "CLICK_IDS",
+    "DAY",
+    "HOUR",
+    "MIN",
+    "SEC",
+    "Dataset",
+    "add_arguments",
+    "default_end",
+    "generate",
+    "iso",
+    "load_raw",
+    "now_ms",
+    "parse_iso",
+    "post_http",
+    "run",
+    "truth_format",
+    "write_jsonl",
+    "write_truth",
 ]

@@ -1,4 +1,5 @@
 """Time in the simulation: epoch milliseconds, their units, and ISO 8601 text."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """`touchline generate`: its arguments and what it does with them."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Synthetic traffic of a web shop (visitors on several devices, campaigns, search/social/email/"
         "referral/direct, sign-ups, logins, a shared device, aliases, orders, bots, clock skew, retried "
-        "duplicates, late and malformed events), deterministic for a seed, with ground truth written beside it.")
+        "duplicates, late and malformed events), deterministic for a seed, with ground truth written beside it."
+    )
     parser.add_argument("--events", type=int, default=50_000, help="approximate number of messages (default 50000)")
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--days", type=int, default=30, help="days of history (default 30)")
@@ -23,14 +25,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out = parser.add_mutually_exclusive_group(required=True)
     out.add_argument("--out", metavar="FILE.jsonl", help="write one Segment message per line")
     out.add_argument("--post", metavar="URL", help="POST to URL/v1/batch in Segment's batch format (needs --key)")
-    out.add_argument("--load-raw", action="store_true",
-                     help="load into raw.events through ingest's own preparation, by COPY (benchmarks; needs --project)")
+    out.add_argument(
+        "--load-raw",
+        action="store_true",
+        help="load into raw.events through ingest's own preparation, by COPY (benchmarks; needs --project)",
+    )
     parser.add_argument("--key", help="write key for --post (HTTP Basic user name)")
     parser.add_argument("--batch-size", type=int, default=100, help="messages per request with --post (default 100)")
     parser.add_argument("--concurrency", type=int, default=4, help="requests in flight with --post (default 4)")
     parser.add_argument("--project", help="project id for --load-raw")
-    parser.add_argument("--truth", metavar="FILE.json",
-                        help="where to write the ground truth (default beside --out, else .touchline/truth-<seed>.json)")
+    parser.add_argument(
+        "--truth",
+        metavar="FILE.json",
+        help="where to write the ground truth (default beside --out, else .touchline/truth-<seed>.json)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -52,9 +60,12 @@ def run(args) -> int:
     t0 = time.perf_counter()
     ds = generate(events=args.events, seed=args.seed, days=args.days, end=end)
     c = ds.truth["counts"]
-    print(f"generated {c['messages']} messages ({c['human_events']} human events in {c['sessions']} sessions, "
-          f"{c['bot_events']} bot events, {c['duplicate_copies']} duplicate copies, {c['late']} late, "
-          f"{c['malformed']} malformed) in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    print(
+        f"generated {c['messages']} messages ({c['human_events']} human events in {c['sessions']} sessions, "
+        f"{c['bot_events']} bot events, {c['duplicate_copies']} duplicate copies, {c['late']} late, "
+        f"{c['malformed']} malformed) in {time.perf_counter() - t0:.1f}s",
+        file=sys.stderr,
+    )
     if args.truth:
         truth_path = Path(args.truth)
     elif args.out:
@@ -69,9 +80,11 @@ def run(args) -> int:
         print(f"wrote {n} lines to {args.out}")
     elif args.post:
         stats = post_http(ds, args.post, args.key, args.batch_size, args.concurrency, progress=not args.no_progress)
-        print(f"posted {stats['messages']} messages and {stats['malformed']} malformed items in {stats['requests']} "
-              f"requests, {stats['seconds']}s ({stats['events_per_second']} events/s), {stats['retries']} retries, "
-              f"{stats['failed_requests']} failed")
+        print(
+            f"posted {stats['messages']} messages and {stats['malformed']} malformed items in {stats['requests']} "
+            f"requests, {stats['seconds']}s ({stats['events_per_second']} events/s), {stats['retries']} retries, "
+            f"{stats['failed_requests']} failed"
+        )
         for e in stats["errors"]:
             print(f"  {e}", file=sys.stderr)
         if stats["failed_requests"]:

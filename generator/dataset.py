@@ -1,5 +1,6 @@
 """`generate()`: the simulation delivered as an SDK would send it (send and receive times, clock skew,
 late sessions, retried duplicates, malformed items mixed in) with its ground truth: a `Dataset`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,6 +24,7 @@ class Dataset:
     `received_ms[i]` is the synthetic receive time of `messages[i]` (used by load_raw), `skew_ms[i]` the
     clock skew of its device (post_http re-stamps `sentAt` with it), `malformed_positions[j]` the index in
     `messages` before which `malformed[j]` is delivered."""
+
     messages: list[dict]
     malformed: list[Any]
     truth: dict
@@ -41,7 +43,9 @@ class Dataset:
                 yield "msg", i
 
 
-def generate(events: int = 50_000, seed: int = 42, days: int = 30, end: int | str | dt.datetime | None = None) -> Dataset:
+def generate(
+    events: int = 50_000, seed: int = 42, days: int = 30, end: int | str | dt.datetime | None = None
+) -> Dataset:
     """Simulate `events` (approximately) over `days` ending at `end` (default today 00:00 UTC)."""
     if end is None:
         end_ms = default_end()
@@ -102,7 +106,7 @@ def _deliver(sim: Simulation) -> Dataset:
             seq += 1
     for _ in range(max(1, n // 20_000)):
         i = rng.randrange(max(1, n - 20))
-        batch = [r for r in recs[i:i + 20] if r[3]["messageId"] not in late_set]
+        batch = [r for r in recs[i : i + 20] if r[3]["messageId"] not in late_set]
         if batch:
             when = batch[-1][0] + rng.randint(10 * SEC, 60 * SEC)
             for k, r in enumerate(batch):
@@ -119,8 +123,14 @@ def _deliver(sim: Simulation) -> Dataset:
 
 
 def _malformed(rng: Random, sim: Simulation, n_messages: int):
-    kinds = ["missing_type", "track_without_event", "alias_without_previous_id", "missing_ids",
-             "invalid_timestamp", "invalid_json"]
+    kinds = [
+        "missing_type",
+        "track_without_event",
+        "alias_without_previous_id",
+        "missing_ids",
+        "invalid_timestamp",
+        "invalid_json",
+    ]
     count = max(12, sim.target // 2000)
     items, positions, info = [], [], []
     base_t = sim.start + (sim.end - sim.start) // 2
@@ -129,9 +139,16 @@ def _malformed(rng: Random, sim: Simulation, n_messages: int):
         mid = "ajs-next-" + f"{rng.getrandbits(128):032x}"
         anon = random_uuid(rng)
         ts = iso(base_t + rng.randrange(DAY))
-        msg: dict[str, Any] = {"messageId": mid, "type": "track", "anonymousId": anon, "event": "Button Clicked",
-                               "properties": {"label": "broken"}, "context": {"library": {"name": "analytics.js", "version": "next-1.70.0"}},
-                               "timestamp": ts, "sentAt": ts}
+        msg: dict[str, Any] = {
+            "messageId": mid,
+            "type": "track",
+            "anonymousId": anon,
+            "event": "Button Clicked",
+            "properties": {"label": "broken"},
+            "context": {"library": {"name": "analytics.js", "version": "next-1.70.0"}},
+            "timestamp": ts,
+            "sentAt": ts,
+        }
         if kind == "missing_type":
             del msg["type"]
         elif kind == "track_without_event":
@@ -145,7 +162,7 @@ def _malformed(rng: Random, sim: Simulation, n_messages: int):
             msg["timestamp"] = rng.choice(("yesterday at noon", "2024-13-45T25:61:00Z", "not-a-date"))
         item: Any = msg
         if kind == "invalid_json":
-            item = orjson.dumps(msg).decode()[:-rng.randint(5, 30)]  # truncated JSON text
+            item = orjson.dumps(msg).decode()[: -rng.randint(5, 30)]  # truncated JSON text
         items.append(item)
         positions.append(rng.randrange(n_messages + 1))
         info.append({"reason": kind, "messageId": mid, "raw": item})

@@ -2,6 +2,7 @@
 through the shop: landing from a traffic source, browsing, sign-up, login, orders, logout) and identity
 follows what a site does (see the package docstring). `Simulation.run()` fills `sessions` and
 `bot_sessions`; delivery (`generator.dataset`) and the ground truth (`generator.truth`) read them."""
+
 from __future__ import annotations
 
 import bisect
@@ -159,14 +160,25 @@ class Simulation:
         if kind == "app":
             d.anon = random_uuid(rng).upper()
             ios = "iPhone" in d.ua
-            d.library = {"name": "analytics-ios" if ios else "analytics-android", "version": "4.1.8" if ios else "4.11.3"}
-            d.app_ctx = ({"name": "NorthwindShop", "version": "3.4.1" if ios else "3.4.0", "build": "3410"},
-                         {"type": "ios" if ios else "android", "manufacturer": "Apple" if ios else "Google",
-                          "model": "iPhone15,2" if ios else "Pixel 7"},
-                         {"name": "iOS" if ios else "Android", "version": "17.4.1" if ios else "14"})
+            d.library = {
+                "name": "analytics-ios" if ios else "analytics-android",
+                "version": "4.1.8" if ios else "4.11.3",
+            }
+            d.app_ctx = (
+                {"name": "NorthwindShop", "version": "3.4.1" if ios else "3.4.0", "build": "3410"},
+                {
+                    "type": "ios" if ios else "android",
+                    "manufacturer": "Apple" if ios else "Google",
+                    "model": "iPhone15,2" if ios else "Pixel 7",
+                },
+                {"name": "iOS" if ios else "Android", "version": "17.4.1" if ios else "14"},
+            )
         else:
             d.anon = random_uuid(rng)
-            d.library = {"name": "analytics.js", "version": rng.choice(("npm:next-1.70.0", "next-1.66.0", "next-1.70.0"))}
+            d.library = {
+                "name": "analytics.js",
+                "version": rng.choice(("npm:next-1.70.0", "next-1.66.0", "next-1.70.0")),
+            }
         d.stream = d.anon
         return d
 
@@ -335,8 +347,14 @@ class Simulation:
             s = Session(dev, p)
             name = rng.choice(("Subscription Renewed", "Invoice Paid", "Loyalty Points Earned"))
             props = {"amount": round(rng.uniform(5, 60), 2), "plan": p.plan}
-            msg = {"messageId": random_uuid(rng), "type": "track", "userId": uid, "event": name, "properties": props,
-                   "context": {"library": dev.library}}
+            msg = {
+                "messageId": random_uuid(rng),
+                "type": "track",
+                "userId": uid,
+                "event": name,
+                "properties": props,
+                "context": {"library": dev.library},
+            }
             self.stamp(msg, t, 0)
             s.events.append((t, msg))
             s.info = dict(NO_SOURCE, traffic="server")
@@ -425,17 +443,28 @@ class Simulation:
         elif traffic == "paid_search":
             if rng.random() < 0.8:
                 referrer = "https://www.google.com/"
-                utm = {"utm_source": "google", "utm_medium": "cpc", "utm_campaign": rng.choice(CAMPAIGNS["google_cpc"]),
-                       "utm_term": rng.choice(SEARCH_TERMS)}
+                utm = {
+                    "utm_source": "google",
+                    "utm_medium": "cpc",
+                    "utm_campaign": rng.choice(CAMPAIGNS["google_cpc"]),
+                    "utm_term": rng.choice(SEARCH_TERMS),
+                }
                 r = rng.random()
                 ctype = "gclid" if r < 0.85 or dev.kind != "mobile" else "gbraid" if r < 0.93 else "wbraid"
-                click = (ctype, "Cj0KCQjw" + random_token(rng, 80) if ctype == "gclid" else "0AAAAA" + random_token(rng, 40))
+                click = (
+                    ctype,
+                    "Cj0KCQjw" + random_token(rng, 80) if ctype == "gclid" else "0AAAAA" + random_token(rng, 40),
+                )
                 if rng.random() < 0.25:
                     utm = {}  # auto-tagging only: gclid without UTMs
             else:
                 referrer = "https://www.bing.com/"
-                utm = {"utm_source": "bing", "utm_medium": "cpc", "utm_campaign": rng.choice(CAMPAIGNS["bing_cpc"]),
-                       "utm_term": rng.choice(SEARCH_TERMS)}
+                utm = {
+                    "utm_source": "bing",
+                    "utm_medium": "cpc",
+                    "utm_campaign": rng.choice(CAMPAIGNS["bing_cpc"]),
+                    "utm_term": rng.choice(SEARCH_TERMS),
+                }
                 click = ("msclkid", f"{rng.getrandbits(128):032x}")
         elif traffic == "organic_social":
             referrer = weighted(rng, *SOCIAL)
@@ -443,31 +472,53 @@ class Simulation:
                 click = ("fbclid", "IwAR" + random_token(rng, 56))
         elif traffic == "paid_social":
             net = rng.choice(("facebook", "facebook", "facebook", "instagram", "tiktok", "linkedin"))
-            referrer = {"facebook": "https://l.facebook.com/", "instagram": "https://l.instagram.com/",
-                        "tiktok": "https://www.tiktok.com/", "linkedin": "https://www.linkedin.com/"}[net]
-            utm = {"utm_source": net, "utm_medium": "paid_social", "utm_campaign": rng.choice(CAMPAIGNS[net]),
-                   "utm_content": rng.choice(("video_a", "carousel_b", "static_c"))}
-            click = {"facebook": ("fbclid", "IwAR" + random_token(rng, 56)), "instagram": ("fbclid", "PAAa" + random_token(rng, 56)),
-                     "tiktok": ("ttclid", "E.C.P." + random_token(rng, 40)), "linkedin": ("li_fat_id", random_uuid(rng))}[net]
+            referrer = {
+                "facebook": "https://l.facebook.com/",
+                "instagram": "https://l.instagram.com/",
+                "tiktok": "https://www.tiktok.com/",
+                "linkedin": "https://www.linkedin.com/",
+            }[net]
+            utm = {
+                "utm_source": net,
+                "utm_medium": "paid_social",
+                "utm_campaign": rng.choice(CAMPAIGNS[net]),
+                "utm_content": rng.choice(("video_a", "carousel_b", "static_c")),
+            }
+            click = {
+                "facebook": ("fbclid", "IwAR" + random_token(rng, 56)),
+                "instagram": ("fbclid", "PAAa" + random_token(rng, 56)),
+                "tiktok": ("ttclid", "E.C.P." + random_token(rng, 40)),
+                "linkedin": ("li_fat_id", random_uuid(rng)),
+            }[net]
         elif traffic == "email":
             referrer = "https://mail.google.com/" if rng.random() < 0.2 else ""
-            utm = {"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": rng.choice(CAMPAIGNS["newsletter"]),
-                   "utm_content": rng.choice(("hero", "footer", "product_grid"))}
+            utm = {
+                "utm_source": "newsletter",
+                "utm_medium": "email",
+                "utm_campaign": rng.choice(CAMPAIGNS["newsletter"]),
+                "utm_content": rng.choice(("hero", "footer", "product_grid")),
+            }
         elif traffic == "referral":
             referrer = weighted(rng, *REFERRAL)
         elif traffic in ("affiliate", "display"):
             referrer = "https://www.outdoorgearlab.com/" if traffic == "affiliate" else "https://www.theguardian.com/"
-            utm = {"utm_source": "outdoorgearlab" if traffic == "affiliate" else "google",
-                   "utm_medium": traffic, "utm_campaign": rng.choice(CAMPAIGNS[traffic])}
+            utm = {
+                "utm_source": "outdoorgearlab" if traffic == "affiliate" else "google",
+                "utm_medium": traffic,
+                "utm_campaign": rng.choice(CAMPAIGNS[traffic]),
+            }
         # landing page
         if utm or click:
-            path, title = (rng.choice(((("/collections/sale", "Sale"),) * 2) + (("/", STATIC[0][1]),))
-                           if rng.random() < 0.5 else self.product_page())
+            path, title = (
+                rng.choice(((("/collections/sale", "Sale"),) * 2) + (("/", STATIC[0][1]),))
+                if rng.random() < 0.5
+                else self.product_page()
+            )
         elif traffic == "organic_search" and rng.random() < 0.35:
             slug = rng.choice(BLOG)
             path, title = f"/blog/{slug}", slug.replace("-", " ").capitalize()
         else:
-            path, title = (weighted(rng, STATIC_PAGES, STATIC_CUM) if rng.random() < 0.6 else self.product_page())
+            path, title = weighted(rng, STATIC_PAGES, STATIC_CUM) if rng.random() < 0.6 else self.product_page()
         q = dict(utm)
         if click:
             q[click[0]] = click[1]
@@ -477,11 +528,17 @@ class Simulation:
             campaign = {k[4:] if k != "utm_campaign" else "name": v for k, v in utm.items()}
         s = self.s
         host = referrer.split("/")[2] if referrer else None
-        s.info = {"landing_path": None if dev.kind == "app" else path, "referrer_host": host,
-                  "utm_source": utm.get("utm_source"), "utm_medium": utm.get("utm_medium"),
-                  "utm_campaign": utm.get("utm_campaign"), "utm_term": utm.get("utm_term"),
-                  "utm_content": utm.get("utm_content"), "click_id_type": click[0] if click else None,
-                  "click_id": click[1] if click else None}
+        s.info = {
+            "landing_path": None if dev.kind == "app" else path,
+            "referrer_host": host,
+            "utm_source": utm.get("utm_source"),
+            "utm_medium": utm.get("utm_medium"),
+            "utm_campaign": utm.get("utm_campaign"),
+            "utm_term": utm.get("utm_term"),
+            "utm_content": utm.get("utm_content"),
+            "click_id_type": click[0] if click else None,
+            "click_id": click[1] if click else None,
+        }
         if dev.kind == "app":
             s.info = dict(NO_SOURCE)
             self.screen(dev, "Home")
@@ -560,8 +617,14 @@ class Simulation:
             if not self.advance():
                 return True
             dev.uid = p.uid
-            traits = {"email": p.email, "name": f"{p.first} {p.last}", "first_name": p.first,
-                      "last_name": p.last, "plan": p.plan, "created_at": iso(p.created_at)}
+            traits = {
+                "email": p.email,
+                "name": f"{p.first} {p.last}",
+                "first_name": p.first,
+                "last_name": p.last,
+                "plan": p.plan,
+                "created_at": iso(p.created_at),
+            }
             if act == "login" and rng.random() < 0.5:
                 traits = {"email": p.email}
             self.emit(dev, "identify", {"traits": traits}, self.cur_page(dev))
@@ -599,17 +662,32 @@ class Simulation:
                     currency = CURRENCIES.get(dev.country[0], "USD")
                     revenue = round(sum(x[2] for x in items), 2)
                     self.orders += 1
-                    self.track(dev, "Order Completed", {
-                        "order_id": f"NW-{self.seed % 1000:03d}-{self.orders:07d}", "revenue": revenue,
-                        "total": round(revenue * 1.08 + 4.95, 2), "tax": round(revenue * 0.08, 2), "shipping": 4.95,
-                        "currency": currency,
-                        "products": [{"product_id": s_, "name": n_, "price": pr, "quantity": 1} for s_, n_, pr in items]})
+                    self.track(
+                        dev,
+                        "Order Completed",
+                        {
+                            "order_id": f"NW-{self.seed % 1000:03d}-{self.orders:07d}",
+                            "revenue": revenue,
+                            "total": round(revenue * 1.08 + 4.95, 2),
+                            "tax": round(revenue * 0.08, 2),
+                            "shipping": 4.95,
+                            "currency": currency,
+                            "products": [
+                                {"product_id": s_, "name": n_, "price": pr, "quantity": 1} for s_, n_, pr in items
+                            ],
+                        },
+                    )
             return True
         raise ValueError(act)
 
     def emit(self, dev: Device, typ: str, extra: dict, page: dict | None, campaign=None):
-        msg = {"messageId": ("ajs-next-" + f"{self.rng.getrandbits(128):032x}") if dev.kind != "app" else random_uuid(self.rng).upper(),
-               "type": typ, "anonymousId": dev.anon}
+        msg = {
+            "messageId": ("ajs-next-" + f"{self.rng.getrandbits(128):032x}")
+            if dev.kind != "app"
+            else random_uuid(self.rng).upper(),
+            "type": typ,
+            "anonymousId": dev.anon,
+        }
         if dev.uid:
             msg["userId"] = dev.uid
         msg.update(extra)
@@ -670,8 +748,13 @@ class Simulation:
         p = self.person("signup")
         desk, phone = self.device("desktop", skew=0), self.device("mobile", skew=2 * HOUR + 13 * SEC)
         p.devices = [desk, phone]
-        plan = [(at(0.10), phone, p), (at(0.20), desk, p), (at(0.30), desk, p), (at(0.55), phone, p),
-                (at(0.80), desk, p)]
+        plan = [
+            (at(0.10), phone, p),
+            (at(0.20), desk, p),
+            (at(0.30), desk, p),
+            (at(0.55), phone, p),
+            (at(0.80), desk, p),
+        ]
         p.signup_at = 1
         p.force_orders = {2, 4}
         self.run_plan(plan)
@@ -721,6 +804,11 @@ class Simulation:
             bots += self.bot_crawl()
         # late: a few whole mobile sessions that happened 1.1..2.75 days before the end
         for s in self.sessions:
-            if (s.dev.kind in ("mobile", "app") and not s.late and self.end - LATE_MAX <= s.events[0][0]
-                    and s.events[-1][0] <= self.end - LATE_MIN and rng.random() < 0.15):
+            if (
+                s.dev.kind in ("mobile", "app")
+                and not s.late
+                and self.end - LATE_MAX <= s.events[0][0]
+                and s.events[-1][0] <= self.end - LATE_MIN
+                and rng.random() < 0.15
+            ):
                 s.late = True

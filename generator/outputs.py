@@ -1,5 +1,6 @@
 """Where a `Dataset` goes: JSON lines (`write_jsonl`, `write_truth`), the ingest API over HTTP (`post_http`),
 or straight into raw.events (`load_raw`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,8 +52,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def post_http(dataset: Dataset, base_url: str, key: str, batch_size: int = 100, concurrency: int = 4,
-              progress: bool = True, timeout: float = 30.0, transport=None) -> dict:
+def post_http(
+    dataset: Dataset,
+    base_url: str,
+    key: str,
+    batch_size: int = 100,
+    concurrency: int = 4,
+    progress: bool = True,
+    timeout: float = 30.0,
+    transport=None,
+) -> dict:
     """POST everything to `base_url/v1/batch` in Segment's batch format, `concurrency` requests at a time.
 
     `sentAt` is re-stamped at sending time on each device's clock (real now + skew) so that the
@@ -78,17 +87,30 @@ def post_http(dataset: Dataset, base_url: str, key: str, batch_size: int = 100, 
             cur = []
     if cur:
         plan.append(cur)
-    stats = {"requests": 0, "messages": 0, "malformed": 0, "ok": 0, "rejected_requests": 0, "retries": 0,
-             "failed_requests": 0, "errors": []}
+    stats = {
+        "requests": 0,
+        "messages": 0,
+        "malformed": 0,
+        "ok": 0,
+        "rejected_requests": 0,
+        "retries": 0,
+        "failed_requests": 0,
+        "errors": [],
+    }
     lock = threading.Lock()
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(dataset.messages) + len(dataset.malformed), unit="ev", desc="POST /v1/batch",
-                   file=sys.stderr)
-    client = httpx.Client(auth=httpx.BasicAuth(key, ""), timeout=timeout, transport=transport,
-                          limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency))
+        bar = tqdm(
+            total=len(dataset.messages) + len(dataset.malformed), unit="ev", desc="POST /v1/batch", file=sys.stderr
+        )
+    client = httpx.Client(
+        auth=httpx.BasicAuth(key, ""),
+        timeout=timeout,
+        transport=transport,
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+    )
 
     abort = threading.Event()  # a request that failed all its attempts stops the rest
 
@@ -115,7 +137,7 @@ def post_http(dataset: Dataset, base_url: str, key: str, batch_size: int = 100, 
             try:
                 r = client.post(url, content=body, headers={"Content-Type": "application/json"})
             except httpx.TransportError as exc:
-                err, wait = f"{type(exc).__name__}: {exc}", min(30.0, 0.5 * 2 ** attempt)
+                err, wait = f"{type(exc).__name__}: {exc}", min(30.0, 0.5 * 2**attempt)
             else:
                 if r.status_code < 300 or (400 <= r.status_code < 500 and r.status_code not in (408, 429)):
                     with lock:
@@ -136,7 +158,7 @@ def post_http(dataset: Dataset, base_url: str, key: str, batch_size: int = 100, 
                     return
                 err = f"HTTP {r.status_code}"
                 try:
-                    wait = float(r.headers.get("Retry-After", "")) if r.status_code == 429 else 0.5 * 2 ** attempt
+                    wait = float(r.headers.get("Retry-After", "")) if r.status_code == 429 else 0.5 * 2**attempt
                 except ValueError:
                     wait = 1.0
             with lock:
@@ -153,8 +175,12 @@ def post_http(dataset: Dataset, base_url: str, key: str, batch_size: int = 100, 
         try:  # fail fast when nothing listens there (any HTTP answer will do)
             client.get(base_url.rstrip("/") + "/api/v1/health", timeout=5)
         except httpx.TransportError as exc:
-            stats.update(failed_requests=len(plan), errors=[f"cannot reach {base_url}: {type(exc).__name__}: {exc}"],
-                         seconds=0.0, events_per_second=None)
+            stats.update(
+                failed_requests=len(plan),
+                errors=[f"cannot reach {base_url}: {type(exc).__name__}: {exc}"],
+                seconds=0.0,
+                events_per_second=None,
+            )
             return stats
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for f in [pool.submit(send, item) for item in plan]:
@@ -198,8 +224,8 @@ def load_raw(conn: psycopg.Connection, dataset: Dataset, project_id: str, key_pr
                 conn.execute(sql("ensure_partitions"), {"month": m0, "months_ahead": months_ahead})
             cur = conn.cursor()
             for start in range(0, len(messages), LOAD_CHUNK):
-                received = [iso(r) for r in rec[start:start + LOAD_CHUNK]]
-                n += _load_round(cur, messages[start:start + LOAD_CHUNK], received, capture, limits, timings)
+                received = [iso(r) for r in rec[start : start + LOAD_CHUNK]]
+                n += _load_round(cur, messages[start : start + LOAD_CHUNK], received, capture, limits, timings)
     finally:
         if gc_was:
             gc.enable()
@@ -207,19 +233,30 @@ def load_raw(conn: psycopg.Connection, dataset: Dataset, project_id: str, key_pr
     return n
 
 
-def _load_round(cur: psycopg.Cursor, messages: list[dict], received: list[str], capture: Capture, limits: Limits,
-                timings: dict[str, float]) -> int:
+def _load_round(
+    cur: psycopg.Cursor,
+    messages: list[dict],
+    received: list[str],
+    capture: Capture,
+    limits: Limits,
+    timings: dict[str, float],
+) -> int:
     """One round of load_raw: prepare, deduplicate, claim the keys, COPY. Returns the rows stored."""
     t0 = time.perf_counter()
     # prepare() adds receivedAt (and what the capture knows) to each message: it gets copies
     prepared = prepare([dict(m) for m in messages], capture, limits, received=received)
     rows = first_copies(prepared.rows)
     t1 = time.perf_counter()
-    taken = set(cur.execute(sql("claim_keys"), {
-        "project_ids": [r.project_id for r in rows],
-        "message_ids": [r.message_id for r in rows],
-        "received_at": [r.received_at for r in rows],
-    }).fetchall())
+    taken = set(
+        cur.execute(
+            sql("claim_keys"),
+            {
+                "project_ids": [r.project_id for r in rows],
+                "message_ids": [r.message_id for r in rows],
+                "received_at": [r.received_at for r in rows],
+            },
+        ).fetchall()
+    )
     if taken:
         rows = [r for r in rows if (r.project_id, r.message_id) not in taken]
     t2 = time.perf_counter()
@@ -229,8 +266,11 @@ def _load_round(cur: psycopg.Cursor, messages: list[dict], received: list[str], 
     if prepared.rejected:
         with cur.copy(sql("copy_rejected")) as cp:
             for r in prepared.rejected:
-                cp.write_row(RejectedEvent(capture.project_id, received[r.index], r.reason, capture.key_prefix,
-                                           redact(r.payload)))
+                cp.write_row(
+                    RejectedEvent(
+                        capture.project_id, received[r.index], r.reason, capture.key_prefix, redact(r.payload)
+                    )
+                )
     timings["prepare"] += t1 - t0
     timings["keys"] += t2 - t1
     timings["events"] += time.perf_counter() - t2

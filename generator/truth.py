@@ -1,6 +1,7 @@
 """The ground truth of a simulation, computed from it with the rules of docs/architecture.md §4 (sessions
 as generated; users by "identity over time"; alias chains to their end), independently of SQL.
 Its format is `truth_format` below."""
+
 from __future__ import annotations
 
 import bisect
@@ -93,11 +94,19 @@ def ground_truth(sim: Simulation, messages, late_ids, dups, bad) -> dict:
                     pageviews += 1
                 if m["type"] in ("page", "screen", "track"):
                     interactive.setdefault(stream, []).append((t, key, cur))
-            rec = {"stream": stream, "user": cur, "start": iso(s.events[0][0]), "end": iso(s.events[-1][0]),
-                   "events": len(s.events), "pageviews": pageviews}
+            rec = {
+                "stream": stream,
+                "user": cur,
+                "start": iso(s.events[0][0]),
+                "end": iso(s.events[-1][0]),
+                "events": len(s.events),
+                "pageviews": pageviews,
+            }
             rec.update(s.info)
             sessions[key] = rec
-            (by_user.setdefault(cur, []) if cur else by_stream_anon.setdefault(stream, [])).append((s.events[0][0], key))
+            (by_user.setdefault(cur, []) if cur else by_stream_anon.setdefault(stream, [])).append(
+                (s.events[0][0], key)
+            )
             if cur:
                 u = users.setdefault(cur, {"ids": set(), "streams": []})
                 if stream not in u["streams"]:
@@ -107,9 +116,19 @@ def ground_truth(sim: Simulation, messages, late_ids, dups, bad) -> dict:
                     users.setdefault(cur, {"ids": set(), "streams": [stream]})["ids"].add(m["userId"])
                 if m["type"] == "track" and m["event"] in ("Order Completed", "Signed Up"):
                     props = m["properties"]
-                    conversions.append({"messageId": m["messageId"], "event": m["event"], "user": cur,
-                                        "stream": stream, "session": key, "converted_at": iso(t), "_t": t,
-                                        "revenue": props.get("revenue"), "currency": props.get("currency")})
+                    conversions.append(
+                        {
+                            "messageId": m["messageId"],
+                            "event": m["event"],
+                            "user": cur,
+                            "stream": stream,
+                            "session": key,
+                            "converted_at": iso(t),
+                            "_t": t,
+                            "revenue": props.get("revenue"),
+                            "currency": props.get("currency"),
+                        }
+                    )
     # A server event joins its person's session in progress: the session of the person's latest interactive
     # event before it on any device, within 30 minutes, when that event is its device's latest then and the
     # session is under 24 h old (orchestration/core/sql/attach_server_events.sql).
@@ -143,14 +162,35 @@ def ground_truth(sim: Simulation, messages, late_ids, dups, bad) -> dict:
     dup_ids = list(dict.fromkeys(r[3]["messageId"] for r in dups))
     n_unique = len({m["messageId"] for m in messages})
     return {
-        "version": 1, "seed": sim.seed, "events_requested": sim.target, "days": sim.days,
-        "start": iso(sim.start), "end": iso(sim.end), "session_timeout_minutes": 30, "lookback_days": 30,
-        "counts": {"messages": len(messages), "unique_messages": n_unique, "valid_events": n_unique,
-                   "human_events": len(ev), "bot_events": len(bots), "sessions": len(sessions),
-                   "users": len(users), "duplicates": len(dup_ids), "duplicate_copies": len(dups),
-                   "late": len(late_ids), "malformed": len(bad), "conversions": len(conversions)},
-        "events": ev, "sessions": sessions,
+        "version": 1,
+        "seed": sim.seed,
+        "events_requested": sim.target,
+        "days": sim.days,
+        "start": iso(sim.start),
+        "end": iso(sim.end),
+        "session_timeout_minutes": 30,
+        "lookback_days": 30,
+        "counts": {
+            "messages": len(messages),
+            "unique_messages": n_unique,
+            "valid_events": n_unique,
+            "human_events": len(ev),
+            "bot_events": len(bots),
+            "sessions": len(sessions),
+            "users": len(users),
+            "duplicates": len(dup_ids),
+            "duplicate_copies": len(dups),
+            "late": len(late_ids),
+            "malformed": len(bad),
+            "conversions": len(conversions),
+        },
+        "events": ev,
+        "sessions": sessions,
         "aliases": {k: canon(k) for k in alias},
-        "users": users, "bots": bots, "duplicates": dup_ids, "late": late_ids,
-        "malformed": bad, "conversions": conversions,
+        "users": users,
+        "bots": bots,
+        "duplicates": dup_ids,
+        "late": late_ids,
+        "malformed": bad,
+        "conversions": conversions,
     }

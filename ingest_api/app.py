@@ -5,6 +5,7 @@ and `writer`), creates the partitions of the current month and the next ones, ap
 retention, and records key use in the background. Nothing here blocks when the database is down:
 the app starts and answers 503 until it is back.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,8 +45,11 @@ def build_runtime(settings: IngestSettings, url: str) -> Runtime:
         settings=settings,
         db=db,
         writer=GroupWriter(
-            db.url, timeout=settings.commit_timeout_s, retry_interval=settings.reconnect_interval_s,
-            max_events=settings.group_max_events, retention_months=settings.raw_retention_months,
+            db.url,
+            timeout=settings.commit_timeout_s,
+            retry_interval=settings.reconnect_interval_s,
+            max_events=settings.group_max_events,
+            retention_months=settings.raw_retention_months,
         ),
         keys=KeyStore(db, settings.key_cache_ttl_s),
         origins=OriginCache(db, settings.key_cache_ttl_s),

@@ -11,6 +11,7 @@
 - `CachedSet`: the values a query returns, re-read at most every `key_cache_ttl_s`: the origins some
   project allows (`OriginCache`, for preflights, which carry no key) and the projects' tracker paths.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -120,8 +121,18 @@ class KeyStore:
         self._inflight[key] = future
         try:
             rows = await self.db.fetch(sql("lookup_key"), {"key_hash": hash_key(key)})
-            info = KeyInfo(rows[0][0], rows[0][1], rows[0][2], rows[0][3], rows[0][4],
-                           tuple(o.rstrip("/") for o in rows[0][5] or ())) if rows else None
+            info = (
+                KeyInfo(
+                    rows[0][0],
+                    rows[0][1],
+                    rows[0][2],
+                    rows[0][3],
+                    rows[0][4],
+                    tuple(o.rstrip("/") for o in rows[0][5] or ()),
+                )
+                if rows
+                else None
+            )
             if len(self._cache) >= self.max_entries:
                 self._cache.clear()
             self._cache[key] = (now + self.ttl, info)

@@ -3,6 +3,7 @@
 Everything has a `TOUCHLINE_` environment name (`TOUCHLINE_COMMIT_TIMEOUT_S`, ...). Tests build an
 `IngestSettings(...)` and pass it to `create_app`.
 """
+
 from __future__ import annotations
 
 from touchline.settings import Settings

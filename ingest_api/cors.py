@@ -8,6 +8,7 @@ itself) and `Access-Control-Allow-Credentials: true`: touchline never reads cook
 headers, the body or the query), so credentials are never required, but an SDK that sends them anyway
 (`withCredentials`) is not refused by the browser.
 """
+
 from __future__ import annotations
 
 from starlette.datastructures import Headers

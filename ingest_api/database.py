@@ -9,6 +9,7 @@ for the small reads (key lookups, CORS origins, health) and the periodic `last_u
 Both connect with a short timeout and report `DatabaseUnavailable` (answered 503) instead of
 waiting: a request never hangs on a database that is down.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -4,6 +4,7 @@
 parsed (413 raised here; a parse error is kept for the route to answer after authentication), the
 authenticated key, and what the request captured (receivedAt, client IP, User-Agent).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -84,8 +85,15 @@ async def read_body(request: Request, rt: Runtime) -> Body:
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
-        data = parse_json(decode_body(raw, request.headers.get("content-encoding"), limit,
-                                      request.query_params.get("compression"), request.headers.get("content-type")))
+        data = parse_json(
+            decode_body(
+                raw,
+                request.headers.get("content-encoding"),
+                limit,
+                request.query_params.get("compression"),
+                request.headers.get("content-type"),
+            )
+        )
     except BodyTooLarge:
         raise HTTPException(413, f"body larger than {limit} bytes once decompressed") from None
     except BadBody as exc:
@@ -151,8 +159,13 @@ async def authenticate(request: Request) -> Caller:
     body = await read_body(request, rt)
     if info is None:
         info = await check_key(request, rt, body.write_key)
-    capture = Capture(info.project_id, info.key_prefix, received_at,
-                      client_ip(request, rt.trusted_proxies), request.headers.get("user-agent"))
+    capture = Capture(
+        info.project_id,
+        info.key_prefix,
+        received_at,
+        client_ip(request, rt.trusted_proxies),
+        request.headers.get("user-agent"),
+    )
     return Caller(info, capture, body, rt)
 
 

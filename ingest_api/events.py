@@ -4,6 +4,7 @@ Pure functions, no I/O. The hot path is orjson plus a few dict lookups per event
 (invalid UTF-8, lone surrogates, `\\u0000`, numbers beyond 64-bit / double range, deep nesting)
 is detected by a cheap byte test first and only then handled by a slower exact path.
 """
+
 from __future__ import annotations
 
 import base64
@@ -155,6 +156,8 @@ _NUMBER_SHAPE = bytes.maketrans(b"0123456789E-", b"0000000000e+")
 def _needs_exact(raw: bytes) -> bool:
     shape = raw.translate(_NUMBER_SHAPE)
     return b"0000000000000000000" in shape or b"e000" in shape or b"e+000" in shape
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
@@ -175,8 +178,13 @@ def _no_constants(text: str) -> Any:
     raise ValueError(f"{text} is not valid JSON")
 
 
-def decode_body(raw: bytes, content_encoding: str | None, limit: int, compression: str | None = None,
-                content_type: str | None = None) -> bytes:
+def decode_body(
+    raw: bytes,
+    content_encoding: str | None,
+    limit: int,
+    compression: str | None = None,
+    content_type: str | None = None,
+) -> bytes:
     """Undo how an SDK packed its body, within `limit` bytes (BodyTooLarge beyond):
     `Content-Encoding: gzip|deflate` (server SDKs); PostHog's `?compression=gzip-js` (gzip without a
     header; a gzip body is also recognised by its magic bytes, whatever the headers say); and
@@ -398,8 +406,16 @@ def prepare(
             out.rejected.append(Rejection(index, _text_id(msg.get("messageId")), "too_deep", dumps_any_depth(msg)))
             continue
         try:
-            reason, row = _one(msg, encoded, capture, limits, received_iso if received is None else received[index],
-                               forced_type, defaults, deterministic_ids)
+            reason, row = _one(
+                msg,
+                encoded,
+                capture,
+                limits,
+                received_iso if received is None else received[index],
+                forced_type,
+                defaults,
+                deterministic_ids,
+            )
         except orjson.JSONEncodeError:  # the batch's shared context made it too deep
             reason, row = "too_deep", None
         if reason is None:
@@ -499,8 +515,20 @@ def _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, det
 
     payload = dumps(msg).decode()
     return None, RawEvent(
-        capture.project_id, message_id, kind, event, anonymous_id, user_id, previous_id,
-        event_ts, sent_at, received_iso, ip, user_agent, capture.key_prefix, payload,
+        capture.project_id,
+        message_id,
+        kind,
+        event,
+        anonymous_id,
+        user_id,
+        previous_id,
+        event_ts,
+        sent_at,
+        received_iso,
+        ip,
+        user_agent,
+        capture.key_prefix,
+        payload,
     )
 
 
@@ -508,11 +536,17 @@ def _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, det
 # Native events -> Segment messages
 
 _PAGE_TYPES = frozenset({"page", "page_view", "pageview"})
-_CAMPAIGN = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "name",
-             "utm_term": "term", "utm_content": "content"}
+_CAMPAIGN = {
+    "utm_source": "source",
+    "utm_medium": "medium",
+    "utm_campaign": "name",
+    "utm_term": "term",
+    "utm_content": "content",
+}
 _PAGE = {"url": "url", "path": "path", "referrer": "referrer", "title": "title", "search": "search"}
-_NATIVE_KEYS = frozenset({"event_type", "visitor_id", "user_id", "session_id", "timestamp", "properties",
-                          "event_id", "message_id"})
+_NATIVE_KEYS = frozenset(
+    {"event_type", "visitor_id", "user_id", "session_id", "timestamp", "properties", "event_id", "message_id"}
+)
 
 
 def native_to_segment(ev: Any) -> Any:

@@ -3,6 +3,7 @@
 The API does both by itself (the writer ensures the month of every write plus three ahead, and applies
 `raw_retention_months` when it connects); these functions are for the command line and for tests.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -24,16 +24,28 @@ The rules, as the README states them:
 - properties: the rest of what PostHog sent; a property that became one of the fields above moves there
   (it is not stored twice), and `token` (the write key) is dropped, as every key is.
 """
+
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-TYPES = {"$pageview": "page", "$screen": "screen", "$identify": "identify", "$set": "identify",
-         "$create_alias": "alias", "$groupidentify": "group"}
+TYPES = {
+    "$pageview": "page",
+    "$screen": "screen",
+    "$identify": "identify",
+    "$set": "identify",
+    "$create_alias": "alias",
+    "$groupidentify": "group",
+}
 _PAGE = {"$current_url": "url", "$pathname": "path", "$host": "host", "title": "title"}
-_CAMPAIGN = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "name",
-             "utm_term": "term", "utm_content": "content"}
+_CAMPAIGN = {
+    "utm_source": "source",
+    "utm_medium": "medium",
+    "utm_campaign": "name",
+    "utm_term": "term",
+    "utm_content": "content",
+}
 
 
 def events_of(body: Any) -> tuple[list[Any], str | None] | None:
@@ -118,8 +130,13 @@ def to_segment(ev: Any, sent_at: str | None = None) -> Any:
         context["campaign"] = campaign
     if props.get("$lib") is not None:
         context["library"] = {"name": props.pop("$lib"), "version": props.pop("$lib_version", None)}
-    for src, dst in (("$raw_user_agent", "userAgent"), ("$ip", "ip"), ("$browser_language", "locale"),
-                     ("$timezone", "timezone"), ("$session_id", "sessionId")):
+    for src, dst in (
+        ("$raw_user_agent", "userAgent"),
+        ("$ip", "ip"),
+        ("$browser_language", "locale"),
+        ("$timezone", "timezone"),
+        ("$session_id", "sessionId"),
+    ):
         if props.get(src) is not None:
             context[dst] = props.pop(src)
     if props.get("$screen_width") is not None:

@@ -5,6 +5,7 @@ Never a key or a body: the query string is left out (RudderStack's beacon puts t
 key in the path (Segment's settings, PostHog's config) is cut to its display prefix. The prefix is that
 of the key the request offered, so a 401 for an unknown or revoked key says which one.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,5 +58,11 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send_logged)
         finally:
             prefix = state.get("key_prefix") or "-"
-            log.info("%s %s %d %.1fms key=%s", scope["method"], redact(scope["path"]), status,
-                     (time.perf_counter() - start) * 1000, prefix[:PREFIX_LEN])
+            log.info(
+                "%s %s %d %.1fms key=%s",
+                scope["method"],
+                redact(scope["path"]),
+                status,
+                (time.perf_counter() - start) * 1000,
+                prefix[:PREFIX_LEN],
+            )

@@ -8,6 +8,7 @@ test compares them with the table) and the written columns of `raw.rejected_even
 as a JSON array: see `queries/__init__.py`). Times are ISO 8601 text; `payload`, the one JSON field, is
 the event's JSON text and stays last.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

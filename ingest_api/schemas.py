@@ -3,6 +3,7 @@
 Request bodies are documented, not validated by FastAPI: the routes read the raw bytes with orjson
 and validate event by event (one bad event must not fail its batch).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -75,14 +76,29 @@ NATIVE_BATCH: dict[str, Any] = {
                     "visitor_id": {"type": "string"},
                     "user_id": {"type": "string"},
                     "session_id": {"type": "string"},
-                    "event_id": {"type": "string", "description": "Deduplication key; a hash of the event when missing"},
+                    "event_id": {
+                        "type": "string",
+                        "description": "Deduplication key; a hash of the event when missing",
+                    },
                     "timestamp": {"anyOf": [_TIME, {"type": "number", "description": "epoch seconds or ms"}]},
                     "properties": {
                         "type": "object",
                         "additionalProperties": True,
-                        "properties": {k: {"type": "string"} for k in (
-                            "url", "path", "referrer", "title", "search", "utm_source", "utm_medium",
-                            "utm_campaign", "utm_term", "utm_content")},
+                        "properties": {
+                            k: {"type": "string"}
+                            for k in (
+                                "url",
+                                "path",
+                                "referrer",
+                                "title",
+                                "search",
+                                "utm_source",
+                                "utm_medium",
+                                "utm_campaign",
+                                "utm_term",
+                                "utm_content",
+                            )
+                        },
                     },
                 },
             },

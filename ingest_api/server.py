@@ -9,6 +9,7 @@ request's first byte, and its body within `body_timeout_s` of the headers; an id
 connection is closed after `keepalive_timeout_s`; beyond `max_connections` open connections per worker
 a new one is closed at once. Slow or stalled clients therefore cannot hold the server.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -97,8 +98,7 @@ def serve(host: str, port: int, workers: int = 1) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["TOUCHLINE_API_WORKERS"] = str(workers)
     get_settings.cache_clear()
-    uvicorn.run("ingest_api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                **uvicorn_options())
+    uvicorn.run("ingest_api.app:create_app", factory=True, host=host, port=port, workers=workers, **uvicorn_options())
 
 
 def uvicorn_options() -> dict:
@@ -106,8 +106,14 @@ def uvicorn_options() -> dict:
     from ingest_api.config import IngestSettings
 
     return dict(
-        loop="uvloop", http=GuardedProtocol, lifespan="on", access_log=False, log_level="warning",
+        loop="uvloop",
+        http=GuardedProtocol,
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
         proxy_headers=False,  # X-Forwarded-For is judged by the app against trusted_proxies
-        server_header=False, backlog=4096, timeout_keep_alive=IngestSettings().keepalive_timeout_s,
+        server_header=False,
+        backlog=4096,
+        timeout_keep_alive=IngestSettings().keepalive_timeout_s,
         timeout_graceful_shutdown=10,
     )

@@ -1,5 +1,6 @@
 """What every ingest route does once the caller is known: validate, hand to the group writer, wait
 for the commit, and say which events were rejected."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,14 +29,19 @@ async def ingest(caller: Caller, messages: list[Any], **options: Any) -> Outcome
     Options go to `events.prepare`. Raises DatabaseUnavailable (503) when not committed."""
     cap, rt = caller.capture, caller.rt
     if len(messages) > rt.limits.max_batch_items:  # stored as one quarantine row, answered 413
-        raise await refuse_body(caller, "too_many_events",
-                                f"{REASONS['too_many_events']} ({len(messages)} > {rt.limits.max_batch_items}):"
-                                " send smaller batches", status=413)
+        raise await refuse_body(
+            caller,
+            "too_many_events",
+            f"{REASONS['too_many_events']} ({len(messages)} > {rt.limits.max_batch_items}): send smaller batches",
+            status=413,
+        )
     prepared: Prepared = prepare(messages, cap, rt.limits, **options)
     if not prepared.rows and not prepared.rejected:
         return Outcome(0, [])
     received = cap.received_iso
-    quarantine = [RejectedEvent(cap.project_id, received, r.reason, cap.key_prefix, r.payload) for r in prepared.rejected]
+    quarantine = [
+        RejectedEvent(cap.project_id, received, r.reason, cap.key_prefix, r.payload) for r in prepared.rejected
+    ]
     refused = await rt.writer.write(prepared.rows, quarantine, month_of(cap.received_at))
     rejected = prepared.rejected
     for position in refused:

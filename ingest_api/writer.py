@@ -14,6 +14,7 @@ the client retries, deduplication makes that safe). A deadlock between workers i
 database error re-runs the group request by request, then event by event, so only the event the
 database refuses is quarantined (reason `database_rejected`) and the rest is stored.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,6 +47,7 @@ def redact(text: str) -> str:
         text = _KEY_TOKEN.sub(lambda m: f"sk_{m.group(1)}_{REDACTED}", text)
     return _KEY_FIELD.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
 
+
 MONTHS_AHEAD = 3
 SMALL_GROUP = 200  # rows up to which a group is written by one statement instead of COPY
 
@@ -63,8 +65,15 @@ def month_of(ts: datetime) -> date:
 
 
 class GroupWriter:
-    def __init__(self, url: str, *, timeout: float = 1.0, retry_interval: float = 0.5,
-                 max_events: int = 20_000, retention_months: int | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 1.0,
+        retry_interval: float = 0.5,
+        max_events: int = 20_000,
+        retention_months: int | None = None,
+    ) -> None:
         self.url = url
         self.timeout = timeout
         self.retry_interval = retry_interval
@@ -157,7 +166,10 @@ class GroupWriter:
                     # write again; claimed messageIds make a repeat of a committed group store nothing twice.
                     self._failed_at = 0.0
                     continue
-                _fail(group, exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(f"database error: {exc}"))
+                _fail(
+                    group,
+                    exc if isinstance(exc, DatabaseUnavailable) else DatabaseUnavailable(f"database error: {exc}"),
+                )
                 return
         self.groups += 1
         for job, positions in zip(group, refused):
@@ -177,8 +189,11 @@ class GroupWriter:
                     raise  # the connection is gone: 503, the clients retry
                 if isinstance(exc, errors.TransactionRollback) and attempt < 2:
                     continue  # a deadlock between workers claiming the same keys: try again
-                log.warning("group of %d requests refused by the database (%s); splitting it",
-                            len(group), str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                log.warning(
+                    "group of %d requests refused by the database (%s); splitting it",
+                    len(group),
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                )
                 break
         if len(group) > 1:
             return [(await self._write_group(conn, [job]))[0] for job in group]
@@ -196,29 +211,39 @@ class GroupWriter:
                     raise
                 refused.append(position)
                 log.warning("event %s of project %s refused by the database: %s", row.message_id, row.project_id, exc)
-                await self._transaction(conn, [], [RejectedEvent(row.project_id, row.received_at, "database_rejected",
-                                                                 row.key_prefix, row.payload)])
+                await self._transaction(
+                    conn,
+                    [],
+                    [RejectedEvent(row.project_id, row.received_at, "database_rejected", row.key_prefix, row.payload)],
+                )
         return refused
 
-    async def _transaction(self, conn: psycopg.AsyncConnection, rows: list[RawEvent],
-                           rejected: list[RejectedEvent]) -> None:
+    async def _transaction(
+        self, conn: psycopg.AsyncConnection, rows: list[RawEvent], rejected: list[RejectedEvent]
+    ) -> None:
         rejected = [r._replace(payload=redact(r.payload)) for r in rejected]
         unique = first_copies(rows)  # the first copy of a messageId in the group wins (the earliest received)
         if len(unique) + len(rejected) <= SMALL_GROUP:
             # One round trip: under load every round trip waits for a CPU, so fewer is faster.
-            await conn.execute(sql("write_small_group"), {
-                "events": orjson.dumps([row[:-1] + (orjson.Fragment(row.payload),) for row in unique]).decode(),
-                "rejected": orjson.dumps([dict(zip(REJECTED_EVENT_COLUMNS, r)) for r in rejected]).decode(),
-            })
+            await conn.execute(
+                sql("write_small_group"),
+                {
+                    "events": orjson.dumps([row[:-1] + (orjson.Fragment(row.payload),) for row in unique]).decode(),
+                    "rejected": orjson.dumps([dict(zip(REJECTED_EVENT_COLUMNS, r)) for r in rejected]).decode(),
+                },
+            )
             return
         # COPY costs PostgreSQL about half the CPU per row of the JSON statement.
         async with conn.transaction(), conn.cursor() as cur:
             if unique:
-                await cur.execute(sql("claim_keys"), {
-                    "project_ids": [r.project_id for r in unique],
-                    "message_ids": [r.message_id for r in unique],
-                    "received_at": [r.received_at for r in unique],
-                })
+                await cur.execute(
+                    sql("claim_keys"),
+                    {
+                        "project_ids": [r.project_id for r in unique],
+                        "message_ids": [r.message_id for r in unique],
+                        "received_at": [r.received_at for r in unique],
+                    },
+                )
                 taken = set(await cur.fetchall())
                 if taken:
                     unique = [r for r in unique if (r.project_id, r.message_id) not in taken]

@@ -1,16 +1,17 @@
 """The Dagster code location of touchline: assets, checks, resources, jobs and the nightly schedule."""
+
 from __future__ import annotations
 
 from dagster import (
-                     AssetSelection,
-                     DefaultScheduleStatus,
-                     Definitions,
-                     EnvVar,
-                     ScheduleDefinition,
-                     define_asset_job,
-                     in_process_executor,
-                     load_asset_checks_from_modules,
-                     load_assets_from_modules,
+    AssetSelection,
+    DefaultScheduleStatus,
+    Definitions,
+    EnvVar,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+    load_asset_checks_from_modules,
+    load_assets_from_modules,
 )
 
 from orchestration import marts
@@ -31,19 +32,28 @@ _resources = {
 }
 
 all_assets_job = define_asset_job(
-    "touchline_all", selection=AssetSelection.all() - AssetSelection.keys(["raw", "events"]),
+    "touchline_all",
+    selection=AssetSelection.all() - AssetSelection.keys(["raw", "events"]),
     description="Every asset: new raw events through core to the dbt marts; failing blocking checks stop downstream.",
 )
 full_refresh_job = define_asset_job(
-    "touchline_full_refresh", selection=AssetSelection.all() - AssetSelection.keys(["raw", "events"]),
-    config={"ops": {"core__raw_batch": {"config": {"full_refresh": True}},
-                    "touchline_dbt_assets": {"config": {"full_refresh": True}}}},
+    "touchline_full_refresh",
+    selection=AssetSelection.all() - AssetSelection.keys(["raw", "events"]),
+    config={
+        "ops": {
+            "core__raw_batch": {"config": {"full_refresh": True}},
+            "touchline_dbt_assets": {"config": {"full_refresh": True}},
+        }
+    },
     description="Empty core and rebuild everything from raw (equals the incremental result).",
 )
-nightly = ScheduleDefinition(name="nightly", job=all_assets_job, cron_schedule=get_settings().schedule_cron,
-                             execution_timezone="UTC",
-                             default_status=DefaultScheduleStatus.RUNNING if get_settings().schedule_enabled
-                             else DefaultScheduleStatus.STOPPED)
+nightly = ScheduleDefinition(
+    name="nightly",
+    job=all_assets_job,
+    cron_schedule=get_settings().schedule_cron,
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING if get_settings().schedule_enabled else DefaultScheduleStatus.STOPPED,
+)
 
 defs = Definitions(
     assets=_assets,

@@ -1,4 +1,5 @@
 """Resources of the code location, filled from the environment by `definitions.py` (EnvVar)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,11 @@ class PostgresResource(ConfigurableResource):
 
     @property
     def sqlalchemy_url(self) -> str:
-        return db.url_parts(db.libpq_url(self.database_url)).set(drivername="postgresql+psycopg2").render_as_string(
-            hide_password=False)
+        return (
+            db.url_parts(db.libpq_url(self.database_url))
+            .set(drivername="postgresql+psycopg2")
+            .render_as_string(hide_password=False)
+        )
 
 
 class EnrichmentResource(ConfigurableResource):

@@ -4,6 +4,7 @@ The server is the embedded one (started if needed) or the one `DATABASE_URL` nam
 session creates its own database `touchline_test_<pid>` on it, migrates it and drops it at the end, so
 tests never see the demo data and two test sessions never see each other.
 """
+
 from __future__ import annotations
 
 import os

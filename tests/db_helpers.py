@@ -1,4 +1,5 @@
 """A migrated database of a test's own on the test server, dropped afterwards."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,5 @@
 """`touchline-dbt` and its children die with their parent (a killed run worker leaves no dbt behind)."""
+
 import os
 import signal
 import subprocess

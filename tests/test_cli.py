@@ -1,4 +1,5 @@
 """The touchline command line: one-line errors, keys, db url, and DATABASE_URL steering everything."""
+
 import os
 import socket
 import subprocess
@@ -15,8 +16,13 @@ BIN = Path(sys.executable).parent
 
 
 def touchline(*args, env=None, timeout=120):
-    return subprocess.run([str(BIN / "touchline"), *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [str(BIN / "touchline"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_unreachable_database_fails_fast_with_one_line():
@@ -72,8 +78,9 @@ def test_demo_with_database_url_uses_that_server_only(database_url, tmp_path):
     db.drop_database(target)
     db.drop_database(db.with_database(target, db.url_parts(target).database + "_dagster"))
     try:
-        r = touchline("demo", "--events", "400", env={"DATABASE_URL": target, "TOUCHLINE_HOME": str(tmp_path)},
-                      timeout=600)
+        r = touchline(
+            "demo", "--events", "400", env={"DATABASE_URL": target, "TOUCHLINE_HOME": str(tmp_path)}, timeout=600
+        )
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
         assert not (tmp_path / "pgdata").exists()
         with psycopg.connect(target) as conn:
@@ -95,11 +102,14 @@ def test_projects_create_set_show(database_url, conn):
     assert r.returncode == 0 and r.stdout.strip() == "allowed_origins = https://a.example,https://b.example"
     assert touchline("projects", "set", "cli-shop", "allowed_origins", "https://a.example", "--remove").returncode == 0
     assert touchline("projects", "set", "cli-shop", "session_timeout_minutes", "45").returncode == 0
-    row = conn.execute("SELECT allowed_origins, session_timeout_minutes FROM ops.projects"
-                       " WHERE project_id = 'cli-shop'").fetchone()
+    row = conn.execute(
+        "SELECT allowed_origins, session_timeout_minutes FROM ops.projects WHERE project_id = 'cli-shop'"
+    ).fetchone()
     assert row == (["https://b.example"], 45)
     bad = touchline("projects", "set", "cli-shop", "session_timeout_minutes", "0")
-    assert bad.returncode == 2 and bad.stderr.strip() == "touchline: session_timeout_minutes: must be a positive integer"
+    assert (
+        bad.returncode == 2 and bad.stderr.strip() == "touchline: session_timeout_minutes: must be a positive integer"
+    )
     missing = touchline("projects", "show", "no-such-project")
     assert missing.returncode == 2 and "no project 'no-such-project'" in missing.stderr
     assert "cli-shop" in touchline("projects", "list").stdout
@@ -109,8 +119,12 @@ def test_concurrent_first_starts_are_safe(tmp_path):
     """Three processes start a fresh embedded server, create its database and migrate it at once."""
     env = {**os.environ, "TOUCHLINE_HOME": str(tmp_path / "home")}
     env.pop("DATABASE_URL", None)
-    procs = [subprocess.Popen([str(BIN / "touchline"), "migrate"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "touchline"), "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     try:
         results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
         assert [r[2] for r in results] == [0, 0, 0], results
@@ -143,9 +157,13 @@ def test_dev_stops_its_children_on_sigterm(database_url, tmp_path):
     api_port, ui_port = free_port(), free_port()
     home = tmp_path / "home"
     home.mkdir()
-    p = subprocess.Popen([str(BIN / "touchline"), "dev", "--api-port", str(api_port), "--ui-port", str(ui_port)],
-                         env={**os.environ, "DATABASE_URL": database_url, "TOUCHLINE_HOME": str(home)},
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    p = subprocess.Popen(
+        [str(BIN / "touchline"), "dev", "--api-port", str(api_port), "--ui-port", str(ui_port)],
+        env={**os.environ, "DATABASE_URL": database_url, "TOUCHLINE_HOME": str(home)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         pidfile = home / "dev.pids"
         deadline = time.monotonic() + 120
@@ -173,11 +191,17 @@ def test_dev_stops_its_children_on_sigterm(database_url, tmp_path):
 
 
 def test_the_nightly_schedule_is_on_by_default_and_a_setting_turns_it_off():
-    code = ("from orchestration.definitions import defs; "
-            "print(defs.resolve_schedule_def('nightly').default_status.value)")
+    code = (
+        "from orchestration.definitions import defs; print(defs.resolve_schedule_def('nightly').default_status.value)"
+    )
     on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "TOUCHLINE_SCHEDULE_ENABLED": "false"})
+    off = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TOUCHLINE_SCHEDULE_ENABLED": "false"},
+    )
     assert on.stdout.split()[-1] == "RUNNING" and off.stdout.split()[-1] == "STOPPED", (on.stderr, off.stderr)
 
 
@@ -189,13 +213,20 @@ def test_bi_login_connects_over_tcp_with_a_password_and_reads_marts_only(tmp_pat
     env = {**os.environ, "TOUCHLINE_HOME": str(tmp_path / "home"), "TOUCHLINE_DB_TCP_PORT": str(port)}
     env.pop("DATABASE_URL", None)
     try:
-        r = subprocess.run([str(BIN / "touchline"), "bi", "create-login", "metabase"], env=env,
-                           capture_output=True, text=True, timeout=300)
+        r = subprocess.run(
+            [str(BIN / "touchline"), "bi", "create-login", "metabase"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert r.returncode == 0, r.stderr
         form = dict(line.split(None, 1) for line in r.stdout.splitlines()[1:] if len(line.split(None, 1)) == 2)
         assert form["host"] == "127.0.0.1" and form["port"] == str(port) and form["user"] == "metabase"
         password, database = form["password"], form["database"]
-        su = subprocess.run([str(BIN / "touchline"), "db", "url"], env=env, capture_output=True, text=True).stdout.strip()
+        su = subprocess.run(
+            [str(BIN / "touchline"), "db", "url"], env=env, capture_output=True, text=True
+        ).stdout.strip()
         with psycopg.connect(su, autocommit=True) as admin:
             admin.execute("CREATE TABLE IF NOT EXISTS marts.bi_probe AS SELECT 42 AS answer")
         tcp = dict(host="127.0.0.1", port=port, dbname=database, connect_timeout=5)
@@ -208,16 +239,19 @@ def test_bi_login_connects_over_tcp_with_a_password_and_reads_marts_only(tmp_pat
                 psycopg.connect(**tcp, user=user, **({"password": pw} if pw is not None else {}))
             assert "password" in str(exc.value)
         with psycopg.connect(su, autocommit=True) as admin:  # the stored password is a SCRAM verifier
-            assert admin.execute("SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid"
-                                 " WHERE rolname = 'metabase'").fetchone()[0]
+            assert admin.execute(
+                "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'metabase'"
+            ).fetchone()[0]
     finally:
         subprocess.run([str(BIN / "touchline"), "db", "stop"], env=env, capture_output=True, timeout=120)
 
 
 def test_projects_set_the_rules_for_real_traffic(database_url, conn):
     assert touchline("projects", "create", "Junk Shop").returncode == 0
-    default = conn.execute("SELECT blocked_identifiers, max_event_age_days, traits_from_context FROM ops.projects"
-                           " WHERE project_id = 'junk-shop'").fetchone()
+    default = conn.execute(
+        "SELECT blocked_identifiers, max_event_age_days, traits_from_context FROM ops.projects"
+        " WHERE project_id = 'junk-shop'"
+    ).fetchone()
     assert {"undefined", "null", "0", "anonymous", "[object object]", "distinct_id"} <= set(default[0])
     assert default[1:] == (3650, False)
     assert touchline("projects", "set", "junk-shop", "blocked_identifiers", " Visitor ", "--add").returncode == 0
@@ -226,7 +260,8 @@ def test_projects_set_the_rules_for_real_traffic(database_url, conn):
     assert touchline("projects", "set", "junk-shop", "traits_from_context", "yes").returncode == 0
     blocked, age, from_context = conn.execute(
         "SELECT blocked_identifiers, max_event_age_days, traits_from_context FROM ops.projects"
-        " WHERE project_id = 'junk-shop'").fetchone()
+        " WHERE project_id = 'junk-shop'"
+    ).fetchone()
     assert "visitor" in blocked and "guest" not in blocked and (age, from_context) == (30, True)
     bad = touchline("projects", "set", "junk-shop", "traits_from_context", "maybe")
     assert bad.returncode == 2 and bad.stderr.strip() == "touchline: traits_from_context: must be true or false"

@@ -1,5 +1,6 @@
 """The generator package: determinism, scenario coverage, ground truth consistent with the data and the
 rules of docs/architecture.md §4 (re-derived here from the messages alone), and the bulk load into raw."""
+
 from __future__ import annotations
 
 import argparse
@@ -124,8 +125,11 @@ def test_every_scenario_is_present(ds):
     assert any("anonymousId" not in m and m.get("userId") for m in msgs)
     # bots
     bot_ids = set(truth["bots"])
-    assert bot_ids and all(is_bot(m["context"]["userAgent"]) == (m["messageId"] in bot_ids) for m in msgs
-                           if m.get("context", {}).get("userAgent"))
+    assert bot_ids and all(
+        is_bot(m["context"]["userAgent"]) == (m["messageId"] in bot_ids)
+        for m in msgs
+        if m.get("context", {}).get("userAgent")
+    )
     assert not bot_ids & set(truth["events"])
     # clock skew both ways (minutes to hours), duplicates (single and a whole batch), late events
     skews = [ms(m["sentAt"]) - ds.received_ms[i] for i, m in enumerate(msgs)]
@@ -140,8 +144,14 @@ def test_every_scenario_is_present(ds):
             assert gen.DAY < ds.received_ms[i] - corrected(ds, i, m) + 1000 < 3 * gen.DAY
     # malformed
     reasons = Counter(b["reason"] for b in truth["malformed"])
-    assert set(reasons) == {"missing_type", "track_without_event", "alias_without_previous_id", "missing_ids",
-                            "invalid_timestamp", "invalid_json"}
+    assert set(reasons) == {
+        "missing_type",
+        "track_without_event",
+        "alias_without_previous_id",
+        "missing_ids",
+        "invalid_timestamp",
+        "invalid_json",
+    }
     for b in ds.malformed:
         if isinstance(b, str):
             with pytest.raises(json.JSONDecodeError):
@@ -168,7 +178,9 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
         if "anonymousId" not in m:  # a server event starts no session (it may join one: checked below)
             server_events.append((corrected(ds, i, m), m))
             continue
-        per_stream[m.get("anonymousId") or m["userId"]].append((corrected(ds, i, m), ds.received_ms[i], m["messageId"], m))
+        per_stream[m.get("anonymousId") or m["userId"]].append(
+            (corrected(ds, i, m), ds.received_ms[i], m["messageId"], m)
+        )
     assert sum(len(v) for v in per_stream.values()) + len(server_events) == len(events)
     assert not bots & set(events)
     # alias closure from the alias messages
@@ -182,7 +194,7 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
     # a server event's session is its person's session in progress: the last interactive event before it
     # on a device of the person, within 30 minutes (no session spans 24 h)
     joined = Counter(events[m["messageId"]][0] for _, m in server_events if events[m["messageId"]][0])
-    interactive = []   # (time, session key, user, stream) of every interactive event, filled below
+    interactive = []  # (time, session key, user, stream) of every interactive event, filled below
     derived_sessions = 0
     for stream, evs in per_stream.items():
         evs.sort(key=lambda e: e[:3])
@@ -190,8 +202,12 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
         sessions, cur = [], None
         for t, _, mid, m in evs:
             camp = campaign_of(m)
-            if (cur is None or t - cur["last"] > 30 * gen.MIN or t - cur["start"] > 24 * gen.HOUR
-                    or (camp and camp != cur["campaign"])):
+            if (
+                cur is None
+                or t - cur["last"] > 30 * gen.MIN
+                or t - cur["start"] > 24 * gen.HOUR
+                or (camp and camp != cur["campaign"])
+            ):
                 cur = {"start": t, "last": t, "campaign": camp, "events": []}
                 sessions.append(cur)
             cur["last"] = t
@@ -209,8 +225,11 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
                     assert canon(m["userId"]) == user, "no user change inside a session"
                     last = user
                 assert events[m["messageId"]] == [key, user], (stream, m["messageId"])
-            interactive += [(times[m["messageId"]], key, user, stream) for m in s["events"]
-                            if m["type"] in ("page", "screen", "track")]
+            interactive += [
+                (times[m["messageId"]], key, user, stream)
+                for m in s["events"]
+                if m["type"] in ("page", "screen", "track")
+            ]
             ts = truth["sessions"][key]
             assert ts["stream"] == stream and ts["user"] == user and ts["events"] == len(s["events"]) + joined[key]
             assert s["last"] - s["start"] < 24 * gen.HOUR
@@ -222,7 +241,7 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
     for t, m in server_events:
         user = canon(m["userId"])
         before = [e for e in interactive if t - 30 * gen.MIN <= e[0] < t]
-        last_per_stream = {e[3]: e for e in before}   # sorted: the stream's latest wins
+        last_per_stream = {e[3]: e for e in before}  # sorted: the stream's latest wins
         mine = sorted(e for e in last_per_stream.values() if e[2] == user)
         expected = mine[-1][1] if mine and t - ms(truth["sessions"][mine[-1][1]]["start"]) < 24 * gen.HOUR else None
         assert events[m["messageId"]] == [expected, user]
@@ -313,8 +332,15 @@ def test_post_http_restamps_sent_at_with_device_skew():
                 got.append((m["messageId"], received - (ms(m["sentAt"]) - ms(m["timestamp"]))))
         return httpx.Response(200, json={"success": True})
 
-    stats = gen.post_http(small, "http://test", "sk_test_x", batch_size=50, concurrency=2, progress=False,
-                          transport=httpx.MockTransport(handler))
+    stats = gen.post_http(
+        small,
+        "http://test",
+        "sk_test_x",
+        batch_size=50,
+        concurrency=2,
+        progress=False,
+        transport=httpx.MockTransport(handler),
+    )
     assert stats["failed_requests"] == 0 and stats["messages"] == len(small.messages)
     assert stats["malformed"] == len(small.malformed)
     assert stats["rejected_requests"] == sum(isinstance(b, str) for b in small.malformed)
@@ -334,8 +360,9 @@ def test_load_raw_loads_each_unique_valid_message_once(conn):
     n = gen.load_raw(conn, d, project)
     unique_ids = {m["messageId"] for m in d.messages}
     assert n == len(unique_ids) == len(d.truth["events"]) + len(d.truth["bots"])
-    rows = conn.execute("SELECT count(*), count(DISTINCT message_id) FROM raw.events WHERE project_id = %s",
-                        (project,)).fetchone()
+    rows = conn.execute(
+        "SELECT count(*), count(DISTINCT message_id) FROM raw.events WHERE project_id = %s", (project,)
+    ).fetchone()
     assert rows == (n, n)
     assert conn.execute("SELECT count(*) FROM raw.event_keys WHERE project_id = %s", (project,)).fetchone()[0] == n
     # the earliest received copy is kept, with payload and typed columns agreeing
@@ -343,11 +370,16 @@ def test_load_raw_loads_each_unique_valid_message_once(conn):
     for i, m in enumerate(d.messages):
         first.setdefault(m["messageId"], i)
     dup = d.truth["duplicates"][0]
-    got = conn.execute("SELECT received_at, payload->>'messageId', type, ip::text, event_timestamp, sent_at "
-                       "FROM raw.events WHERE project_id = %s AND message_id = %s", (project, dup)).fetchone()
+    got = conn.execute(
+        "SELECT received_at, payload->>'messageId', type, ip::text, event_timestamp, sent_at "
+        "FROM raw.events WHERE project_id = %s AND message_id = %s",
+        (project, dup),
+    ).fetchone()
     assert int(got[0].timestamp() * 1000) == d.received_ms[first[dup]] and got[1] == dup
     late = d.truth["late"][0]
-    lag = conn.execute("SELECT received_at - event_timestamp FROM raw.events WHERE message_id = %s", (late,)).fetchone()[0]
+    lag = conn.execute(
+        "SELECT received_at - event_timestamp FROM raw.events WHERE message_id = %s", (late,)
+    ).fetchone()[0]
     assert lag.total_seconds() != 0
     # a second load changes nothing (ON CONFLICT DO NOTHING semantics)
     assert gen.load_raw(conn, d, project) == 0

@@ -6,6 +6,7 @@ ports) imports none of the others; `ingest_api` and `orchestration` import `touc
 Every import counts, also one inside a function, so that a lazy import cannot hide a dependency. Within the
 repository no module imports itself back through others (no circle).
 """
+
 from __future__ import annotations
 
 import ast
@@ -130,7 +131,8 @@ def test_the_checks_fail_on_an_upward_import_and_a_circle(tmp_path):
     (tmp_path / "orchestration" / "__init__.py").write_text("")
     (tmp_path / "orchestration" / "run.py").write_text("from touchline import a\n")
     graph = import_graph(tmp_path, ["touchline", "ingest_api", "orchestration"])
-    assert layer_violations(graph, ALLOWED) == ["ingest_api.server imports orchestration.run",
-                                                "touchline.a imports ingest_api.server"]
-    assert circles(graph) == [["ingest_api.server", "orchestration.run", "touchline.a"],
-                              ["touchline.b", "touchline.c"]]
+    assert layer_violations(graph, ALLOWED) == [
+        "ingest_api.server imports orchestration.run",
+        "touchline.a imports ingest_api.server",
+    ]
+    assert circles(graph) == [["ingest_api.server", "orchestration.run", "touchline.a"], ["touchline.b", "touchline.c"]]

@@ -1,6 +1,7 @@
 """No write key, password or full DATABASE_URL in any log, quarantine row, answer body, Dagster run
 config or metadata: a whole pipeline run with a password in DATABASE_URL, hostile bodies carrying the
 key, then a grep over every output, the Dagster storage, the quarantine and the files written."""
+
 from __future__ import annotations
 
 import logging
@@ -45,11 +46,17 @@ def test_no_secret_in_logs_answers_quarantine_or_dagster_storage(database_url, c
     with caplog.at_level(logging.DEBUG):
         with TestClient(create_app(IngestSettings(DATABASE_URL=url))) as c:
             headers = {"X-Write-Key": key, "content-type": "application/json"}
-            for body in (b'{"writeKey": "' + key.encode() + b'", "batch": [oops',
-                         orjson.dumps({"writeKey": key, "batch": [{"type": "track", "anonymousId": "a",
-                                                                    "event": "E", "properties": {"k": key}}]}),
-                         orjson.dumps({"writeKey": key, "batch": [{"type": "nope", "writeKey": key}]}),
-                         orjson.dumps({"batch": [0, 1, {"api_key": key}]})):
+            for body in (
+                b'{"writeKey": "' + key.encode() + b'", "batch": [oops',
+                orjson.dumps(
+                    {
+                        "writeKey": key,
+                        "batch": [{"type": "track", "anonymousId": "a", "event": "E", "properties": {"k": key}}],
+                    }
+                ),
+                orjson.dumps({"writeKey": key, "batch": [{"type": "nope", "writeKey": key}]}),
+                orjson.dumps({"batch": [0, 1, {"api_key": key}]}),
+            ):
                 answers.append(c.post("/v1/batch", content=body, headers=headers))
         dead = "postgresql://postgres:" + PASSWORD + "@127.0.0.1:1/nothing"
         with TestClient(create_app(IngestSettings(DATABASE_URL=dead))) as c:
@@ -58,8 +65,10 @@ def test_no_secret_in_logs_answers_quarantine_or_dagster_storage(database_url, c
 
     # the pipeline and the database commands, with the password in DATABASE_URL
     env = {**os.environ, "DATABASE_URL": url, "TOUCHLINE_HOME": str(tmp_path)}
-    outputs = [subprocess.run([str(BIN / "touchline"), *args], env=env, capture_output=True, text=True, timeout=900)
-               for args in (["materialize"], ["db", "start"], ["db", "status"], ["migrate"])]
+    outputs = [
+        subprocess.run([str(BIN / "touchline"), *args], env=env, capture_output=True, text=True, timeout=900)
+        for args in (["materialize"], ["db", "start"], ["db", "status"], ["migrate"])
+    ]
     assert outputs[0].returncode == 0, outputs[0].stdout[-3000:] + outputs[0].stderr[-3000:]
 
     leaks = []
@@ -68,8 +77,9 @@ def test_no_secret_in_logs_answers_quarantine_or_dagster_storage(database_url, c
     for name, text in texts.items():
         leaks += [f"{name}: {n[:12]}" for n in needles if n in text]
     with psycopg.connect(database_url) as c:
-        quarantine = "\n".join(r[0] for r in c.execute("SELECT payload FROM raw.rejected_events WHERE project_id = %s",
-                                                        (project_id,)))
+        quarantine = "\n".join(
+            r[0] for r in c.execute("SELECT payload FROM raw.rejected_events WHERE project_id = %s", (project_id,))
+        )
         assert quarantine.count("[redacted]") >= 2
         leaks += [f"quarantine: {n[:12]}" for n in needles if n in quarantine]
     dagster_db = db.libpq_url(db.with_database(database_url, db.url_parts(database_url).database + "_dagster"))

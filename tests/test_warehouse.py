@@ -3,9 +3,13 @@ from touchline import keys, warehouse
 
 def test_migrations_are_idempotent(conn):
     assert warehouse.migrate(conn) == []
-    tables = {r[0] for r in conn.execute(
-        "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-        " WHERE table_schema IN ('raw', 'ops', 'core')")}
+    tables = {
+        r[0]
+        for r in conn.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+            " WHERE table_schema IN ('raw', 'ops', 'core')"
+        )
+    }
     assert {"raw.events", "raw.rejected_events", "ops.api_keys", "core.events", "core.sessions"} <= tables
 
 

@@ -5,6 +5,7 @@ would go on writing the marts unsupervised. `touchline-dbt` (the dbt executable 
 resource runs) asks Linux to send it SIGTERM when its parent dies (PR_SET_PDEATHSIG, kept across exec),
 then becomes the real `dbt` of this environment.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -5,6 +5,7 @@ socket in that folder, and on TCP when `TOUCHLINE_DB_TCP_PORT` is set (for BI to
 superuser over that socket is trusted; every other login authenticates with a password
 (scram-sha-256). It is started on first use and left running (`touchline db stop` stops it).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -135,9 +136,22 @@ def _pg_ctl(settings: Settings, action: str, options: str | None = None) -> None
     user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs postgres as its own user under root
     extra = ["-o", options] if options is not None else []
     subprocess.run(
-        [_pg_bin("pg_ctl"), "-D", str(settings.pgdata), "-w", "-m", "fast", "-l", str(settings.pgdata / "log"),
-         *extra, action],
-        check=True, capture_output=True, user=user, timeout=60,
+        [
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(settings.pgdata),
+            "-w",
+            "-m",
+            "fast",
+            "-l",
+            str(settings.pgdata / "log"),
+            *extra,
+            action,
+        ],
+        check=True,
+        capture_output=True,
+        user=user,
+        timeout=60,
     )
 
 

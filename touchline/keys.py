@@ -3,6 +3,7 @@
 A key looks like `sk_live_<32 chars>` or `sk_test_<32 chars>` (base62, 190 bits). Only its SHA-256
 hash is stored, with a display prefix (`sk_live_` + 4 chars) to find it again.
 """
+
 from __future__ import annotations
 
 import hashlib

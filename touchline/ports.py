@@ -1,4 +1,5 @@
 """TCP ports on this machine: is one free, and a free one to use."""
+
 from __future__ import annotations
 
 import socket

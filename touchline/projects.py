@@ -6,6 +6,7 @@ needs a setting reads the column (SQL joins `ops.projects`); nobody edits projec
 
 To add a setting: a migration adding the column with its default, then a `Setting` entry here.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,30 +63,56 @@ def _currency_code(value: str) -> str:
 
 @dataclass(frozen=True)
 class Setting:
-    name: str            # the column of ops.projects and the name `touchline projects set` takes
+    name: str  # the column of ops.projects and the name `touchline projects set` takes
     parse: Callable[[str], Any]
     doc: str
-    list_valued: bool = False   # `set NAME a,b` replaces; `--add` / `--remove` edit one value
+    list_valued: bool = False  # `set NAME a,b` replaces; `--add` / `--remove` edit one value
 
 
-SETTINGS: dict[str, Setting] = {s.name: s for s in [
-    Setting("session_timeout_minutes", _int_positive,
-            "minutes of inactivity that end a session (default 30; stored sessions follow after a full refresh)"),
-    Setting("blocked_identifiers", _identifier_list,
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in [
+        Setting(
+            "session_timeout_minutes",
+            _int_positive,
+            "minutes of inactivity that end a session (default 30; stored sessions follow after a full refresh)",
+        ),
+        Setting(
+            "blocked_identifiers",
+            _identifier_list,
             "identifier values treated as absent (trimmed, case-insensitive; empty values and values made only "
-            "of zeros and dashes always are); the default lists undefined, null, 0, anonymous, ...", list_valued=True),
-    Setting("max_event_age_days", _int_positive,
-            "an event time more than this many days before receipt takes the receipt time (default 3650)"),
-    Setting("traits_from_context", _bool,
-            "whether context.traits of events other than identify change profiles (default false)"),
-    Setting("allowed_origins", _text_list,
-            "browser origins allowed to send with this project's keys (`*` = any; the default)", list_valued=True),
-    Setting("tracker_path", _tracker_path,
-            "a second path serving touchline.js besides /t.js, e.g. /js/app.js (ad blockers drop t.js)"),
-    Setting("reporting_currency", _currency_code,
+            "of zeros and dashes always are); the default lists undefined, null, 0, anonymous, ...",
+            list_valued=True,
+        ),
+        Setting(
+            "max_event_age_days",
+            _int_positive,
+            "an event time more than this many days before receipt takes the receipt time (default 3650)",
+        ),
+        Setting(
+            "traits_from_context",
+            _bool,
+            "whether context.traits of events other than identify change profiles (default false)",
+        ),
+        Setting(
+            "allowed_origins",
+            _text_list,
+            "browser origins allowed to send with this project's keys (`*` = any; the default)",
+            list_valued=True,
+        ),
+        Setting(
+            "tracker_path",
+            _tracker_path,
+            "a second path serving touchline.js besides /t.js, e.g. /js/app.js (ad blockers drop t.js)",
+        ),
+        Setting(
+            "reporting_currency",
+            _currency_code,
             "ISO 4217 currency the marts report revenue in (default USD; rates: dbt_project/seeds/currency_rates.csv;"
-            " stored marts follow after a full refresh)"),
-]}
+            " stored marts follow after a full refresh)",
+        ),
+    ]
+}
 
 
 class ProjectError(ValueError):
@@ -108,13 +135,15 @@ def list_projects(conn: psycopg.Connection) -> list[tuple[str, str, Any, int]]:
     return conn.execute(
         "SELECT p.project_id, p.name, p.created_at,"
         " (SELECT count(*) FROM ops.api_keys k WHERE k.project_id = p.project_id AND k.revoked_at IS NULL)"
-        " FROM ops.projects p ORDER BY p.project_id").fetchall()
+        " FROM ops.projects p ORDER BY p.project_id"
+    ).fetchall()
 
 
 def show(conn: psycopg.Connection, project: str) -> dict[str, Any]:
     cols = ", ".join(SETTINGS)
-    row = conn.execute(f"SELECT project_id, name, {cols} FROM ops.projects WHERE project_id = %s OR name = %s",
-                       (project, project)).fetchone()
+    row = conn.execute(
+        f"SELECT project_id, name, {cols} FROM ops.projects WHERE project_id = %s OR name = %s", (project, project)
+    ).fetchone()
     if row is None:
         raise ProjectError(f"no project {project!r} (see `touchline projects list`)")
     return dict(zip(["project_id", "name", *SETTINGS], row))

@@ -6,6 +6,7 @@
 DATABASE_URL, TOUCHLINE_DAGSTER_PG_URL, the TOUCHLINE_PG_* variables of dbt's profile,
 DO_NOT_TRACK and DAGSTER_HOME.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Every setting has the prefix-free name a twelve-factor user expects (`DATABASE_URL`) or a
 `TOUCHLINE_` prefix. Nothing reads `os.environ` elsewhere.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -18,7 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TOUCHLINE_", env_file=".env", extra="ignore")
 
     # Where the data lives. None = the embedded PostgreSQL under `home`.
-    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "TOUCHLINE_DATABASE_URL"))
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "TOUCHLINE_DATABASE_URL")
+    )
     # Database name of the embedded server used for data (Dagster gets `<name>_dagster`).
     database_name: str = "touchline"
     home: Path = PROJECT_ROOT / ".touchline"

@@ -8,6 +8,7 @@ Schemas (docs/architecture.md §2):
 Migrations are plain `.sql` files applied once each, in order of (component, file name), recorded
 in `ops.schema_migrations`, under an advisory lock so concurrent starts are safe.
 """
+
 from __future__ import annotations
 
 from importlib import resources

@@ -1,4 +1,5 @@
 """One router per resource: Segment's tracking API, the native events API, and meta (health, key)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@ Segment-shaped message each, key in `X-Write-Key` (Jitsu's `key:secret` form, se
 Jitsu's SDK reads a JSON answer: `{"ok": true}` (with `rejected` when the event was quarantined); errors
 are JSON too (`{"detail": ...}`).
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
@@ -31,5 +32,10 @@ def _endpoint(kind: str):
 
 for _kind in sorted(TYPES):
     for _prefix in ("", "/s2s"):
-        router.add_api_route(f"{_prefix}/{_kind}", _endpoint(_kind), methods=["POST"], name=f"jitsu{_prefix[1:]}_{_kind}",
-                             openapi_extra={**request_body(SEGMENT_MESSAGE), "security": SECURITY})
+        router.add_api_route(
+            f"{_prefix}/{_kind}",
+            _endpoint(_kind),
+            methods=["POST"],
+            name=f"jitsu{_prefix[1:]}_{_kind}",
+            openapi_extra={**request_body(SEGMENT_MESSAGE), "security": SECURITY},
+        )

@@ -1,4 +1,5 @@
 """`GET /api/v1/health` (process and database) and `GET /api/v1/validate` (is this key good)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
@@ -21,8 +22,12 @@ async def health(rt: RuntimeDep) -> Response:
     return json_response({"status": "ok", "database": "ok"})
 
 
-@router.get("/validate", response_model=KeyCheck, responses={k: v for k, v in ERRORS.items() if k != 400 and k != 413},
-            openapi_extra={"security": SECURITY})
+@router.get(
+    "/validate",
+    response_model=KeyCheck,
+    responses={k: v for k, v in ERRORS.items() if k != 400 and k != 413},
+    openapi_extra={"security": SECURITY},
+)
 async def validate(caller: CallerDep) -> Response:
     """Whether the write key is good, and for which project."""
     key = caller.key

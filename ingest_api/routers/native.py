@@ -3,6 +3,7 @@
 202 with `accepted` and per-event `rejected`; 422 when nothing was accepted; 400 when the body is
 not JSON.
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
@@ -17,7 +18,9 @@ router = APIRouter(prefix="/api/v1", tags=["native"])
 
 
 @router.post(
-    "/events", status_code=202, response_model=NativeAnswer,
+    "/events",
+    status_code=202,
+    response_model=NativeAnswer,
     responses={**ERRORS, 422: {"model": NativeAnswer, "description": "No event was accepted"}},
     openapi_extra={**request_body(NATIVE_BATCH), "security": SECURITY},
 )

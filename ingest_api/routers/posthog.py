@@ -3,6 +3,7 @@ and what its SDKs fetch at start: remote config (`/array/{token}/config` and `co
 flags (`/flags/?v=2`, `/decide/`), answered minimally: no flags, no recordings, surveys or other
 features that would load more code; events to `/e/` on this API. The token is the write key.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -39,18 +40,36 @@ async def capture(caller: CallerDep) -> Response:
 
 for _path in ("/e", "/i/v0/e", "/capture", "/track", "/batch"):
     for _slash in ("/", ""):
-        router.add_api_route(_path + _slash, capture, methods=["POST"], name=f"posthog{_path.replace('/', '_')}{_slash}",
-                             include_in_schema=_slash == "/", openapi_extra={"security": SECURITY})
+        router.add_api_route(
+            _path + _slash,
+            capture,
+            methods=["POST"],
+            name=f"posthog{_path.replace('/', '_')}{_slash}",
+            include_in_schema=_slash == "/",
+            openapi_extra={"security": SECURITY},
+        )
 
 
 def remote_config(token: str | None = None) -> dict:
     """PostHog's remote config with every optional feature off (nothing more to load)."""
     return {
-        **({"token": token} if token else {}), "supportedCompression": ["gzip", "gzip-js"], "hasFeatureFlags": False,
-        "captureDeadClicks": False, "capturePerformance": False, "autocapture_opt_out": False,
-        "autocaptureExceptions": False, "analytics": {"endpoint": "/e/"}, "elementsChainAsString": True,
-        "sessionRecording": False, "heatmaps": False, "surveys": False, "productTours": False,
-        "conversations": False, "defaultIdentifiedOnly": True, "siteApps": [], "siteAppsJS": [],
+        **({"token": token} if token else {}),
+        "supportedCompression": ["gzip", "gzip-js"],
+        "hasFeatureFlags": False,
+        "captureDeadClicks": False,
+        "capturePerformance": False,
+        "autocapture_opt_out": False,
+        "autocaptureExceptions": False,
+        "analytics": {"endpoint": "/e/"},
+        "elementsChainAsString": True,
+        "sessionRecording": False,
+        "heatmaps": False,
+        "surveys": False,
+        "productTours": False,
+        "conversations": False,
+        "defaultIdentifiedOnly": True,
+        "siteApps": [],
+        "siteAppsJS": [],
     }
 
 
@@ -64,22 +83,37 @@ async def config(token: str, request: Request) -> Response:
 async def config_js(token: str, request: Request) -> Response:
     await authenticate_key(request, token)
     payload = orjson.dumps({"config": remote_config(token), "siteApps": []}).decode()
-    script = ("(function(){var w=window;w._POSTHOG_REMOTE_CONFIG=w._POSTHOG_REMOTE_CONFIG||{};"
-              f"w._POSTHOG_REMOTE_CONFIG[{orjson.dumps(token).decode()}]={payload};}})();")
+    script = (
+        "(function(){var w=window;w._POSTHOG_REMOTE_CONFIG=w._POSTHOG_REMOTE_CONFIG||{};"
+        f"w._POSTHOG_REMOTE_CONFIG[{orjson.dumps(token).decode()}]={payload};}})();"
+    )
     return Response(script, media_type="application/javascript")
 
 
 async def flags(caller: CallerDep) -> Response:
     """Feature flags: none (touchline has no flags), with the remote config for `config=true`."""
-    return json_response({
-        **remote_config(), "flags": {}, "featureFlags": {}, "featureFlagPayloads": {},
-        "errorsWhileComputingFlags": False, "quotaLimited": [], "requestId": str(uuid.uuid4()),
-    })
+    return json_response(
+        {
+            **remote_config(),
+            "flags": {},
+            "featureFlags": {},
+            "featureFlagPayloads": {},
+            "errorsWhileComputingFlags": False,
+            "quotaLimited": [],
+            "requestId": str(uuid.uuid4()),
+        }
+    )
 
 
 for _path in ("/flags", "/decide"):
     for _slash in ("/", ""):
         for _method in ("POST", "GET"):
-            router.add_api_route(_path + _slash, flags, methods=[_method], tags=["sdk config"],
-                                 name=f"posthog{_path.replace('/', '_')}_{_method.lower()}",
-                                 include_in_schema=_slash == "/", openapi_extra={"security": SECURITY})
+            router.add_api_route(
+                _path + _slash,
+                flags,
+                methods=[_method],
+                tags=["sdk config"],
+                name=f"posthog{_path.replace('/', '_')}_{_method.lower()}",
+                include_in_schema=_slash == "/",
+                openapi_extra={"security": SECURITY},
+            )

@@ -2,6 +2,7 @@
 the JavaScript SDK v3 fetches at start from its `configUrl` (`GET /sourceConfig/?writeKey=...`, key also
 as Basic auth), and its beacon (`POST /beacon/v1/batch?writeKey=...`, a `text/plain` batch).
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -17,8 +18,11 @@ from ingest_api.schemas import ERRORS, SECURITY, SEGMENT_BATCH, SegmentAnswer, r
 router = APIRouter(tags=["rudderstack"], responses=ERRORS)
 
 
-@router.post("/beacon/v1/batch", response_model=SegmentAnswer,
-             openapi_extra={**request_body(SEGMENT_BATCH), "security": SECURITY})
+@router.post(
+    "/beacon/v1/batch",
+    response_model=SegmentAnswer,
+    openapi_extra={**request_body(SEGMENT_BATCH), "security": SECURITY},
+)
 async def beacon(caller: CallerDep) -> Response:
     """A batch sent with `navigator.sendBeacon` (key in the `writeKey` query parameter)."""
     return await batch(caller)
@@ -31,17 +35,29 @@ async def source_config(request: Request) -> Response:
     if key is None:
         key = request.query_params.get("writeKey")
     info = await authenticate_key(request, key)
-    return json_response({
-        "isHosted": False,
-        "source": {
-            "id": info.project_id, "name": info.project_id, "writeKey": key, "workspaceId": "touchline",
-            "enabled": True, "destinations": [],
-            "config": {"statsCollection": {"errors": {"enabled": False}, "metrics": {"enabled": False}}},
-        },
-        "updatedAt": datetime.now(UTC).isoformat(),
-    })
+    return json_response(
+        {
+            "isHosted": False,
+            "source": {
+                "id": info.project_id,
+                "name": info.project_id,
+                "writeKey": key,
+                "workspaceId": "touchline",
+                "enabled": True,
+                "destinations": [],
+                "config": {"statsCollection": {"errors": {"enabled": False}, "metrics": {"enabled": False}}},
+            },
+            "updatedAt": datetime.now(UTC).isoformat(),
+        }
+    )
 
 
 for _path in ("/sourceConfig", "/sourceConfig/"):
-    router.add_api_route(_path, source_config, methods=["GET"], tags=["sdk config"], include_in_schema=_path.endswith("/"),
-                         responses={k: ERRORS[k] for k in (401, 403, 429)})
+    router.add_api_route(
+        _path,
+        source_config,
+        methods=["GET"],
+        tags=["sdk config"],
+        include_in_schema=_path.endswith("/"),
+        responses={k: ERRORS[k] for k in (401, 403, 429)},
+    )

@@ -6,6 +6,7 @@ paths analytics.js 2.0 calls (`/v1/t|p|i|a|g|s` one message, `/v1/b` a batch, `/
 200 `{"success": true}` once stored (with `rejected` listing refused events, which are quarantined);
 400 only when nothing could be read.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -72,8 +73,14 @@ def _mark_import(messages: list, defaults: dict | None) -> None:
 
 
 for _path, _endpoint in (("/batch", batch), ("/b", batch), ("/import", import_batch)):
-    router.add_api_route(_path, _endpoint, methods=["POST"], response_model=SegmentAnswer, name=f"batch{_path[1:]}",
-                         openapi_extra={**request_body(SEGMENT_BATCH), "security": SECURITY})
+    router.add_api_route(
+        _path,
+        _endpoint,
+        methods=["POST"],
+        response_model=SegmentAnswer,
+        name=f"batch{_path[1:]}",
+        openapi_extra={**request_body(SEGMENT_BATCH), "security": SECURITY},
+    )
 
 
 def _single(kind: str):
@@ -87,12 +94,19 @@ def _single(kind: str):
 
 for _kind in sorted(TYPES):
     router.add_api_route(
-        f"/{_kind}", _single(_kind), methods=["POST"], response_model=SegmentAnswer,
+        f"/{_kind}",
+        _single(_kind),
+        methods=["POST"],
+        response_model=SegmentAnswer,
         openapi_extra={**request_body(SEGMENT_MESSAGE), "security": SECURITY},
     )
 for _letter, _kind in sorted(SHORT.items()):
     router.add_api_route(
-        f"/{_letter}", _single(_kind), methods=["POST"], response_model=SegmentAnswer, name=f"{_kind}_short",
+        f"/{_letter}",
+        _single(_kind),
+        methods=["POST"],
+        response_model=SegmentAnswer,
+        name=f"{_kind}_short",
         openapi_extra={**request_body(SEGMENT_MESSAGE), "security": SECURITY},
     )
 
@@ -111,13 +125,30 @@ async def settings(write_key: str, request: Request) -> Response:
     await authenticate_key(request, write_key)
     url = urlsplit(base_url(request))
     api_host = f"{url.netloc}{url.path}/v1"
-    return json_response({
-        "integrations": {"Segment.io": {"apiKey": write_key, "apiHost": api_host, "protocol": url.scheme,
-                                        "unbundledIntegrations": [], "addBundledMetadata": True,
-                                        "maybeBundledConfigIds": {}}},
-        "plan": {"track": {"__default": {"enabled": True, "integrations": {}}},
-                 "identify": {"__default": {"enabled": True}}, "group": {"__default": {"enabled": True}}},
-        "edgeFunction": {}, "analyticsNextEnabled": True, "middlewareSettings": {}, "enabledMiddleware": {},
-        "metrics": {"sampleRate": 0, "host": api_host}, "legacyVideoPluginsEnabled": False, "remotePlugins": [],
-        "consentSettings": {"allCategories": [], "hasUnmappedDestinations": False},
-    })
+    return json_response(
+        {
+            "integrations": {
+                "Segment.io": {
+                    "apiKey": write_key,
+                    "apiHost": api_host,
+                    "protocol": url.scheme,
+                    "unbundledIntegrations": [],
+                    "addBundledMetadata": True,
+                    "maybeBundledConfigIds": {},
+                }
+            },
+            "plan": {
+                "track": {"__default": {"enabled": True, "integrations": {}}},
+                "identify": {"__default": {"enabled": True}},
+                "group": {"__default": {"enabled": True}},
+            },
+            "edgeFunction": {},
+            "analyticsNextEnabled": True,
+            "middlewareSettings": {},
+            "enabledMiddleware": {},
+            "metrics": {"sampleRate": 0, "host": api_host},
+            "legacyVideoPluginsEnabled": False,
+            "remotePlugins": [],
+            "consentSettings": {"allCategories": [], "hasUnmappedDestinations": False},
+        }
+    )

@@ -6,6 +6,7 @@ it. A project may also serve it under a path of its own (`touchline projects set
 /js/app.js`) so that ad blockers keyed on `t.js` do not drop it: the app's 404 handler asks
 `renamed_tracker` before answering 404 to a GET.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -26,9 +27,13 @@ ETAG = '"' + hashlib.sha256(SOURCE).hexdigest()[:20] + '"'
 
 
 def tracker_response(request: Request) -> Response:
-    headers = {"Cache-Control": "public, max-age=3600, stale-while-revalidate=86400", "ETag": ETAG,
-               "Vary": "Accept-Encoding", "X-Content-Type-Options": "nosniff",
-               "Cross-Origin-Resource-Policy": "cross-origin"}
+    headers = {
+        "Cache-Control": "public, max-age=3600, stale-while-revalidate=86400",
+        "ETag": ETAG,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
     if request.headers.get("if-none-match") == ETAG:
         return Response(status_code=304, headers=headers)
     body = SOURCE

@@ -15,6 +15,7 @@ Each SQL step opens with a header: `-- step NAME`, then `-- reads:`, `-- writes:
 step reads only what a migration or an earlier step provides (tests/orchestration/test_core_steps.py).
 `{{name}}` in a step is a SQL fragment compiled from configuration (enrichment/traffic.py), not a value.
 """
+
 from __future__ import annotations
 
 import time
@@ -52,7 +53,7 @@ def sql(name: str) -> str:
         if "{{" + fragment + "}}" in text:
             text = text.replace("{{" + fragment + "}}", compile_sql())
     if "{{" in text:
-        raise ValueError(f"{name}: unknown fragment {text[text.index('{{'):].split('}}')[0]}}}}}")
+        raise ValueError(f"{name}: unknown fragment {text[text.index('{{') :].split('}}')[0]}}}}}")
     return text
 
 
@@ -71,13 +72,14 @@ def query(conn: psycopg.Connection, name: str, params: dict | None = None):
 class Step:
     """One step of the core build: a SQL file of sql/ (its header declares what it reads and creates), or
     a Python function of a domain package with the same declarations."""
+
     name: str
     params: tuple[str, ...] = ()
-    run: Callable[[psycopg.Connection], object] | None = None   # a Python step
-    reads: tuple[str, ...] = ()                                   # declarations of a Python step
+    run: Callable[[psycopg.Connection], object] | None = None  # a Python step
+    reads: tuple[str, ...] = ()  # declarations of a Python step
     writes: tuple[str, ...] = ()
     creates: tuple[str, ...] = ()
-    bulk_table: str | None = None   # drop and rebuild this table's indexes when it starts empty
+    bulk_table: str | None = None  # drop and rebuild this table's indexes when it starts empty
 
     @property
     def file(self) -> str:
@@ -87,9 +89,13 @@ class Step:
 CORE_BUILD_STEPS: tuple[Step, ...] = (
     Step("enrich_batch"),
     Step("identity_edges"),
-    Step("resolve_aliases", run=aliases.write_closure,
-         reads=("core.identity_edges", "core.user_aliases"),
-         writes=("core.user_aliases", "core.identity_merge_log"), creates=("changed_user_ids",)),
+    Step(
+        "resolve_aliases",
+        run=aliases.write_closure,
+        reads=("core.identity_edges", "core.user_aliases"),
+        writes=("core.user_aliases", "core.identity_merge_log"),
+        creates=("changed_user_ids",),
+    ),
     Step("collect_devices"),
     Step("sessionize"),
     Step("write_events", bulk_table="core.events"),
@@ -121,12 +127,17 @@ def stage_batch(conn: psycopg.Connection, full_refresh: bool = False) -> dict:
     """Stage the new raw events in core.raw_batch; `full_refresh`: all of raw, whatever core holds."""
     with conn.transaction():
         row = query(conn, "read_watermark.sql", {"watermark": WATERMARK})
-        since = (row[0][0] - SAFETY_MARGIN) if row and row[0][0] and not full_refresh \
-            else datetime(1970, 1, 1).astimezone()
+        since = (
+            (row[0][0] - SAFETY_MARGIN) if row and row[0][0] and not full_refresh else datetime(1970, 1, 1).astimezone()
+        )
         run_sql(conn, sql("stage_batch.sql"), {"since": since, "full_refresh": full_refresh})
         n, quarantined, max_received = query(conn, "batch_summary.sql")[0]
-    return {"rows": n, "quarantined": quarantined, "since": since.isoformat(),
-            "max_received_at": max_received.isoformat() if max_received else None}
+    return {
+        "rows": n,
+        "quarantined": quarantined,
+        "since": since.isoformat(),
+        "max_received_at": max_received.isoformat() if max_received else None,
+    }
 
 
 @contextmanager
@@ -140,11 +151,15 @@ def _bulk_indexes(conn: psycopg.Connection, table: str | None, bulk: bool):
         return
     constraints = conn.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = %s::regclass AND contype IN ('p', 'u')", (table,)).fetchall()
+        " WHERE conrelid = %s::regclass AND contype IN ('p', 'u')",
+        (table,),
+    ).fetchall()
     for name, _ in constraints:
         conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-    indexes = conn.execute("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
-                           " WHERE indrelid = %s::regclass", (table,)).fetchall()
+    indexes = conn.execute(
+        "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass",
+        (table,),
+    ).fetchall()
     for name, _ in indexes:
         conn.execute(f"DROP INDEX {name}")
     yield
@@ -184,8 +199,19 @@ def build_core(conn: psycopg.Connection, full_refresh: bool = False) -> dict:
         for step in CORE_BUILD_STEPS:
             with timed(timings, step.name):
                 results[step.name] = run_step(conn, step, params)
-        stats = dict(zip(("new_events", "devices_recomputed", "held_events_rewritten", "users_touched",
-                          "held_events_read", "devices_read_from_cut"), query(conn, "run_stats.sql")[0]))
+        stats = dict(
+            zip(
+                (
+                    "new_events",
+                    "devices_recomputed",
+                    "held_events_rewritten",
+                    "users_touched",
+                    "held_events_read",
+                    "devices_read_from_cut",
+                ),
+                query(conn, "run_stats.sql")[0],
+            )
+        )
     stats["events_rewritten"] = stats["new_events"] + stats.pop("held_events_rewritten")
     stats["alias_changes"] = len(results["resolve_aliases"])
     stats["seconds"] = timings

@@ -9,6 +9,7 @@ The rules (README, "Bots and server events"):
 - Any other user agent (curl, python-requests, Java, okhttp, a server SDK) is a server client: its events are
   server events, never bots. So is an event without a user agent (core/sql/enrich_batch.sql).
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,18 @@ MOBILE_OS = {"iOS", "Android", "Windows Phone", "BlackBerry OS", "KaiOS"}
 BROWSER_PREFIXES = ("mozilla/", "opera/")
 DEVICE_TYPES = ("desktop", "mobile", "tablet", "bot", "server", "other")
 
-DEVICE_COLUMNS = ("user_agent", "browser", "browser_version", "os", "os_version", "device_brand",
-                  "device_model", "device_type", "is_bot", "is_server")
+DEVICE_COLUMNS = (
+    "user_agent",
+    "browser",
+    "browser_version",
+    "os",
+    "os_version",
+    "device_brand",
+    "device_model",
+    "device_type",
+    "is_bot",
+    "is_server",
+)
 
 
 @lru_cache(maxsize=1)
@@ -64,8 +75,18 @@ def classify(ua: str) -> tuple:
         device_type = "other"
     else:
         device_type = "desktop"
-    return (ua, browser, _version(r.user_agent), os_family, _version(r.os),
-            device.brand if device else None, device.model if device else None, device_type, is_bot, is_server)
+    return (
+        ua,
+        browser,
+        _version(r.user_agent),
+        os_family,
+        _version(r.os),
+        device.brand if device else None,
+        device.model if device else None,
+        device_type,
+        is_bot,
+        is_server,
+    )
 
 
 def classify_many(user_agents: list[str]) -> list[tuple]:

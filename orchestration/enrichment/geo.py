@@ -1,5 +1,6 @@
 """Geo per distinct IP with geoip2 (any MaxMind City database; default: the GeoLite2 City file that
 the `maxminddb-geolite2` package ships). Private, reserved or unknown addresses give nulls."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -47,5 +48,12 @@ def _lookup(reader: geoip2.database.Reader, ip: str) -> tuple:
     except (ValueError, geoip2.errors.AddressNotFoundError):
         return (None,) * 7
     region = r.subdivisions.most_specific.name if r.subdivisions else None
-    return (r.country.iso_code, r.country.name, region, r.city.name, r.location.time_zone,
-            r.location.latitude, r.location.longitude)
+    return (
+        r.country.iso_code,
+        r.country.name,
+        region,
+        r.city.name,
+        r.location.time_zone,
+        r.location.latitude,
+        r.location.longitude,
+    )

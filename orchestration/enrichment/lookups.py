@@ -1,5 +1,6 @@
 """The enrichment lookups' loaders: geo per distinct IP and device per distinct user agent of the staged
 batch, each value looked up once ever (Python sees distinct values, never events)."""
+
 from __future__ import annotations
 
 import zoneinfo
@@ -51,4 +52,4 @@ def _valid_tz(row: tuple) -> tuple:
     i = geo.GEO_COLUMNS.index("time_zone")
     if row[i] is None or _known_tz(row[i]):
         return row
-    return (*row[:i], None, *row[i + 1:])
+    return (*row[:i], None, *row[i + 1 :])

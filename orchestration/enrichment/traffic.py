@@ -3,6 +3,7 @@
 The expressions read the columns of `core/sql/enrich_batch.sql` (utm_source, utm_medium, utm_campaign,
 referrer_host, page_host, click ids). Values are embedded as quoted literals, never raw text.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,6 @@ def click_key_sql() -> str:
     """A hash of an event's click ids (null without any): a new one mid-session starts a session."""
     parts = ", ".join(f"{lit(c)}, {c}" for c in CLICK_IDS)
     return f"CASE WHEN num_nonnulls({', '.join(CLICK_IDS)}) > 0 THEN md5(concat_ws(E'\\x1f', {parts}))::uuid END"
-
 
 
 def lit(value: str) -> str:

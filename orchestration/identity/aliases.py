@@ -7,6 +7,7 @@ occurrence (event time, then messageId). The rule for conflicts:
 - an alias that would close a cycle (Y already resolves to X) is ignored (`alias_cycle_ignored`).
 The canonical id of X is the end of its chain. Ignored edges are written to the merge log too.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -77,7 +78,9 @@ def write_closure(conn) -> list[tuple[str, str]]:
         new.update({(project_id, u): c for u, c in canonical.items()})
         for d in decisions:
             to = canonical.get(d.edge.from_id, d.edge.to_id) if d.rule == "alias" else d.edge.to_id
-            log.append((project_id, d.edge.seen_at, "user", d.edge.from_id, d.edge.from_id, to, d.rule, d.edge.message_id))
+            log.append(
+                (project_id, d.edge.seen_at, "user", d.edge.from_id, d.edge.from_id, to, d.rule, d.edge.message_id)
+            )
     changed = [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
     if changed or log:
         with conn.cursor() as cur:
@@ -86,8 +89,9 @@ def write_closure(conn) -> list[tuple[str, str]]:
             for (p, u), c in new.items():
                 cp.write_row((p, u, c))
         with conn.cursor().copy(
-                "COPY core.identity_merge_log (project_id, merged_at, id_kind, id_value, from_user_key, to_user_key,"
-                " rule, cause_message_id) FROM STDIN") as cp:
+            "COPY core.identity_merge_log (project_id, merged_at, id_kind, id_value, from_user_key, to_user_key,"
+            " rule, cause_message_id) FROM STDIN"
+        ) as cp:
             for row in log:
                 cp.write_row(row)
     conn.execute(_query("changed_user_ids.sql"))

@@ -1,4 +1,5 @@
 """Profile merge rules (`profile_rules.yaml` beside this file): how each trait of core.user_profiles merges."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -7,6 +7,7 @@ For `orchestration/definitions.py`:
 The op of the dbt assets is `touchline_dbt_assets`; run config
 {"ops": {"touchline_dbt_assets": {"config": {"full_refresh": True}}}} makes it `dbt build --full-refresh`.
 """
+
 from __future__ import annotations
 
 from dagster import EnvVar
@@ -26,7 +27,19 @@ def resources() -> dict:
 
 
 __all__ = [
-    "DBT_ASSETS_OP", "DBT_PROJECT_DIR", "DbtBuildConfig", "EnvVar", "TouchlineDbtResource", "TouchlineTranslator",
-    "dbt_assets_list", "dbt_env", "dbt_full_refresh_job", "dbt_project", "dbt_resource", "ensure_manifest", "jobs",
-    "resources", "touchline_dbt_assets",
+    "DBT_ASSETS_OP",
+    "DBT_PROJECT_DIR",
+    "DbtBuildConfig",
+    "EnvVar",
+    "TouchlineDbtResource",
+    "TouchlineTranslator",
+    "dbt_assets_list",
+    "dbt_env",
+    "dbt_full_refresh_job",
+    "dbt_project",
+    "dbt_resource",
+    "ensure_manifest",
+    "jobs",
+    "resources",
+    "touchline_dbt_assets",
 ]

@@ -17,7 +17,8 @@ DBT_ASSETS_OP = "touchline_dbt_assets"
 
 class DbtBuildConfig(Config):
     full_refresh: bool = Field(
-        default=False, description="Rebuild the incremental marts from scratch (dbt build --full-refresh).")
+        default=False, description="Rebuild the incremental marts from scratch (dbt build --full-refresh)."
+    )
 
 
 # dbt unit tests check model logic on mocked inputs, not data: CI runs them (tests/dbt_project), the
@@ -39,7 +40,11 @@ def build_args(config: DbtBuildConfig) -> list[str]:
 )
 def touchline_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     # a target folder per invocation (dagster-dbt's default naming), with the previous one's partial parse
-    target = dbt_project.project_dir / dbt_project.target_path / f"{DBT_ASSETS_OP}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
+    target = (
+        dbt_project.project_dir
+        / dbt_project.target_path
+        / f"{DBT_ASSETS_OP}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
+    )
     with reused_partial_parse(target):
         yield from dbt.cli(build_args(config), context=context, target_path=target).stream()
 

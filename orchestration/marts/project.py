@@ -5,6 +5,7 @@ load; anywhere else the manifest is (re)built by `dbt parse` when it is
 missing or older than a file of the project. `dbt parse` needs no database: profiles.yml has
 defaults for every connection variable.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,9 @@ _SOURCE_DIRS = ("models", "macros", "seeds", "tests", "analyses")
 # The dbt of this environment, even when its bin folder is not on PATH; run through `touchline-dbt`
 # (touchline/child.py) so that dbt dies with the run worker that started it.
 _DBT_CHILD = Path(sys.executable).with_name("touchline-dbt")
-DBT_EXECUTABLE = str(_DBT_CHILD) if _DBT_CHILD.exists() else shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+DBT_EXECUTABLE = (
+    str(_DBT_CHILD) if _DBT_CHILD.exists() else shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+)
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="default")
 
@@ -51,9 +54,23 @@ def parse(project: DbtProject = dbt_project) -> None:
     """`dbt parse` into the project's target path (no database connection)."""
     env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     proc = subprocess.run(
-        [DBT_EXECUTABLE, "--quiet", "--no-use-colors", "parse", "--project-dir", str(project.project_dir),
-         "--profiles-dir", str(project.profiles_dir), "--target-path", str(project.project_dir / project.target_path)],
-        env=env, capture_output=True, text=True, timeout=300, cwd=str(project.project_dir),
+        [
+            DBT_EXECUTABLE,
+            "--quiet",
+            "--no-use-colors",
+            "parse",
+            "--project-dir",
+            str(project.project_dir),
+            "--profiles-dir",
+            str(project.profiles_dir),
+            "--target-path",
+            str(project.project_dir / project.target_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(project.project_dir),
     )
     if proc.returncode != 0 or not project.manifest_path.exists():
         raise RuntimeError(f"dbt parse failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")

@@ -1,4 +1,5 @@
 """The dbt CLI resource: dagster-dbt's DbtCliResource plus where the data database is."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,7 @@ class TouchlineDbtResource(DbtCliResource):
     DATABASE_URL) are put into the run worker's environment.
     """
 
-    database_url: str | None = Field(
-        default=None, description="Data database URL; empty: touchline.db.data_url().")
+    database_url: str | None = Field(default=None, description="Data database URL; empty: touchline.db.data_url().")
 
     def connection_env(self) -> dict[str, str]:
         return dbt_env(self.database_url or None)

@@ -1,4 +1,5 @@
 """How dbt nodes become Dagster assets: one translator for the whole project."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -35,8 +36,9 @@ class TouchlineTranslator(DagsterDbtTranslator):
         schema = dbt_resource_props.get("schema")
         return schema if schema in DBT_GROUPS else "marts"
 
-    def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str,
-                             project: Any) -> AssetCheckSpec | None:
+    def get_asset_check_spec(
+        self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> AssetCheckSpec | None:
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None or spec.description:
             return spec
@@ -52,5 +54,8 @@ def describe_test(test: Mapping[str, Any], asset_key: AssetKey) -> str:
     target = asset_key.to_user_string() + (f".{column}" if column else "")
     args = ", ".join(f"{k}={v}" for k, v in sorted(kwargs.items()))
     severity = (test.get("config") or {}).get("severity", "error").lower()
-    return f"dbt test {name} on {target}" + (f" ({args})" if args else "") + (
-        "; a failure blocks downstream assets" if severity == "error" else "; a warning only")
+    return (
+        f"dbt test {name} on {target}"
+        + (f" ({args})" if args else "")
+        + ("; a failure blocks downstream assets" if severity == "error" else "; a warning only")
+    )

@@ -3,6 +3,7 @@
 Expectations run through GX's SQL datasource (SQLAlchemy): metrics are SQL queries, nothing is loaded
 into pandas. Row rules that no built-in expectation states are `UnexpectedRowsExpectation`s with SQL.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 logging.getLogger("great_expectations").setLevel(logging.ERROR)
 
 
-EXAMPLES = 3          # unexpected values or rows shown per failed expectation
+EXAMPLES = 3  # unexpected values or rows shown per failed expectation
 EXAMPLE_CHARS = 240  # each example is cut to this many characters
 
 
@@ -22,10 +23,11 @@ EXAMPLE_CHARS = 240  # each example is cut to this many characters
 class Failure:
     """One failed expectation, readable on its own: what was expected, of which column, how many rows
     broke it and a few of them (or the error that kept it from running)."""
-    expectation: str               # the expectation's description
-    kind: str                      # GX's expectation type, e.g. expect_column_values_to_be_in_set
-    column: str | None             # the column (or columns) it is about; None for a row query
-    unexpected_count: int | None   # rows (or values) that broke it; None when it could not run
+
+    expectation: str  # the expectation's description
+    kind: str  # GX's expectation type, e.g. expect_column_values_to_be_in_set
+    column: str | None  # the column (or columns) it is about; None for a row query
+    unexpected_count: int | None  # rows (or values) that broke it; None when it could not run
     examples: tuple[str, ...] = ()
     error: str | None = None
 
@@ -84,8 +86,11 @@ def validate(sqlalchemy_url: str, schema: str, table: str, expectations: list) -
 
 def _failure(exp, result, row_query: bool) -> Failure:
     column = getattr(exp, "column", None) or (", ".join(getattr(exp, "column_list", None) or []) or None)
-    errors = [v.get("exception_message") for v in (result.exception_info or {}).values()
-              if isinstance(v, dict) and v.get("raised_exception")]
+    errors = [
+        v.get("exception_message")
+        for v in (result.exception_info or {}).values()
+        if isinstance(v, dict) and v.get("raised_exception")
+    ]
     kind = exp.expectation_type
     label = exp.description or kind
     if errors:
@@ -104,7 +109,7 @@ def _example(value) -> str:
     if isinstance(value, dict):  # a row: its non-null columns
         value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
     text = str(value)
-    return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS - 1] + "…"
+    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
 
 
 def check_result(outcome: Outcome, **extra_metadata):
@@ -117,12 +122,28 @@ def check_result(outcome: Outcome, **extra_metadata):
         table = ["| expectation | column | unexpected | examples |", "|---|---|---|---|"]
         for f in outcome.failures:
             shown = f"error: {f.error}" if f.error else "<br>".join(f.examples)
-            table.append("| " + " | ".join(_cell(c) for c in (f.expectation, f.column or "",
-                                                              "" if f.unexpected_count is None else str(f.unexpected_count), shown)) + " |")
+            table.append(
+                "| "
+                + " | ".join(
+                    _cell(c)
+                    for c in (
+                        f.expectation,
+                        f.column or "",
+                        "" if f.unexpected_count is None else str(f.unexpected_count),
+                        shown,
+                    )
+                )
+                + " |"
+            )
         metadata["failures"] = MetadataValue.md("\n".join(table))
-    description = (f"{len(outcome.failures)} of {outcome.evaluated} expectations failed: "
-                   + "; ".join(f.line() for f in outcome.failures)) if outcome.failures else \
-        f"all {outcome.evaluated} expectations passed"
+    description = (
+        (
+            f"{len(outcome.failures)} of {outcome.evaluated} expectations failed: "
+            + "; ".join(f.line() for f in outcome.failures)
+        )
+        if outcome.failures
+        else f"all {outcome.evaluated} expectations passed"
+    )
     return AssetCheckResult(passed=outcome.success, metadata=metadata, description=description)
 
 

@@ -17,6 +17,7 @@ runs at a time, a database lock; a killed run never blocks the next one).
 In a Dagster run the lock is the `run_lock` resource (`CoreRunLock`); the in-process executor
 initialises it once, so the lock spans raw_batch -> lookups -> core_build -> profiles (and dbt).
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,8 @@ import psycopg
 
 from touchline import db
 
-NS_CORE, CORE_KEY = 0x746C, 1   # two-int advisory lock: the one core build lock
-NS_RUN = 0x746D                 # two-int advisory lock: (NS_RUN, hashtext(run_id)) = that run is alive
+NS_CORE, CORE_KEY = 0x746C, 1  # two-int advisory lock: the one core build lock
+NS_RUN = 0x746D  # two-int advisory lock: (NS_RUN, hashtext(run_id)) = that run is alive
 SQL_DIR = Path(__file__).with_name("sql")
 
 # Locks this process holds: run id -> [connection, depth] (re-entrant: `touchline materialize` takes the
@@ -100,8 +101,10 @@ def _busy_line(conn: psycopg.Connection, wait_s: float) -> str:
     if row:
         run_id, host, pid, since = row
         holder = f"run {run_id[:8]} (host {host}, pid {pid}, since {since.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
-    return (f"another core build is running: {holder}; gave up after waiting {wait_s:g} s "
-            f"(TOUCHLINE_RUN_LOCK_WAIT_S sets the wait)")
+    return (
+        f"another core build is running: {holder}; gave up after waiting {wait_s:g} s "
+        f"(TOUCHLINE_RUN_LOCK_WAIT_S sets the wait)"
+    )
 
 
 def reconcile(conn: psycopg.Connection, instance=None, own: str | None = None) -> list[str]:
@@ -128,8 +131,10 @@ def mark_failed(instance, run_id: str) -> bool:
     if run is None or run.is_finished:
         return False
     instance.report_run_failed(
-        run, f"touchline: the run's process died (its database session ended at or before "
-             f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC); marked failed so the next run can start")
+        run,
+        f"touchline: the run's process died (its database session ended at or before "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC); marked failed so the next run can start",
+    )
     return True
 
 
@@ -148,6 +153,8 @@ def batch_is_full_refresh(conn: psycopg.Connection, run_id: str) -> bool:
     if owner == run_id:
         return full_refresh
     if alive:
-        raise BatchNotOurs(f"core.raw_batch was staged by run {owner[:8]}, which is still running: "
-                           f"this run ({run_id[:8]}) stops rather than mix batches; run it again")
+        raise BatchNotOurs(
+            f"core.raw_batch was staged by run {owner[:8]}, which is still running: "
+            f"this run ({run_id[:8]}) stops rather than mix batches; run it again"
+        )
     return False

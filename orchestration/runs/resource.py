@@ -1,4 +1,5 @@
 """The `run_lock` resource every core asset requires, and the sensor that reconciles dead runs."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -30,8 +31,12 @@ class CoreRunLock(ConfigurableResource):
             yield self
 
 
-@sensor(name="reconcile_dead_runs", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
-        description="Marks failed the runs whose process died (killed, crashed), so they never block the queue.")
+@sensor(
+    name="reconcile_dead_runs",
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Marks failed the runs whose process died (killed, crashed), so they never block the queue.",
+)
 def reconcile_dead_runs(context: SensorEvaluationContext, db: PostgresResource):
     # `db`, not `run_lock`: setting up run_lock would take the core build lock.
     with db.connect() as conn:

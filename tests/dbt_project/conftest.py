@@ -24,6 +24,7 @@ is what core says after later events (new sessions, identity changes, a late eve
   a bot with an Order Completed (no session) in both states.
 Project `dbt_other`: one session with the same ids as alice's first one (projects never mix).
 """
+
 from __future__ import annotations
 
 import json
@@ -87,35 +88,118 @@ def journeys(state: str) -> list[Sess]:
     b = state == "B"
     alice, bob = "u_alice", "u_bob"
     sessions = [
-        Sess("s_a0", "a1", alice, "2024-02-01 09:00", "Email", _pages(0, 60),
-             utm_source="newsletter", utm_medium="email", utm_campaign="feb"),
-        Sess("s_a1", "a1", alice, "2024-02-27 09:00", "Organic Search",
-             [Ev(0, "track", "Signed Up", {"plan": "free"}), *_pages(30, 200)],
-             referrer_host="www.google.com", referrer_class="search"),
-        Sess("s_a2", "a2", alice if b else None, "2024-03-05 09:00", "Paid Social", _pages(0),
-             utm_source="facebook", utm_medium="cpc", utm_campaign="spring", device_type="mobile"),
-        Sess("s_f1", "f1", bob if b else "u_bob2", "2024-02-15 12:00", "Organic Search", _pages(0, 20),
-             referrer_host="www.bing.com", referrer_class="search"),
+        Sess(
+            "s_a0",
+            "a1",
+            alice,
+            "2024-02-01 09:00",
+            "Email",
+            _pages(0, 60),
+            utm_source="newsletter",
+            utm_medium="email",
+            utm_campaign="feb",
+        ),
+        Sess(
+            "s_a1",
+            "a1",
+            alice,
+            "2024-02-27 09:00",
+            "Organic Search",
+            [Ev(0, "track", "Signed Up", {"plan": "free"}), *_pages(30, 200)],
+            referrer_host="www.google.com",
+            referrer_class="search",
+        ),
+        Sess(
+            "s_a2",
+            "a2",
+            alice if b else None,
+            "2024-03-05 09:00",
+            "Paid Social",
+            _pages(0),
+            utm_source="facebook",
+            utm_medium="cpc",
+            utm_campaign="spring",
+            device_type="mobile",
+        ),
+        Sess(
+            "s_f1",
+            "f1",
+            bob if b else "u_bob2",
+            "2024-02-15 12:00",
+            "Organic Search",
+            _pages(0, 20),
+            referrer_host="www.bing.com",
+            referrer_class="search",
+        ),
         Sess("s_b1", "b1", bob, "2024-03-06 15:00", "Direct", _pages(0)),
-        Sess("s_b2", "b1", bob, "2024-03-07 15:00", "Direct",
-             [*_pages(0), Ev(120, "track", "Order Completed", {"total": "50.00", "currency": "eur"})]),
-        Sess("s_e1", "a5", "u_dave" if b else None, "2024-02-12 10:00", "Referral", _pages(0, 5),
-             referrer_host="blog.example.org", referrer_class="referral", country_code="FR", country="France"),
+        Sess(
+            "s_b2",
+            "b1",
+            bob,
+            "2024-03-07 15:00",
+            "Direct",
+            [*_pages(0), Ev(120, "track", "Order Completed", {"total": "50.00", "currency": "eur"})],
+        ),
+        Sess(
+            "s_e1",
+            "a5",
+            "u_dave" if b else None,
+            "2024-02-12 10:00",
+            "Referral",
+            _pages(0, 5),
+            referrer_host="blog.example.org",
+            referrer_class="referral",
+            country_code="FR",
+            country="France",
+        ),
     ]
     if b:
         sessions += [
-            Sess("s_a3", "a1", alice, "2024-03-12 09:00", "Direct",
-                 [Ev(0, "track", "Order Completed", {"revenue": 100, "total": 120}), *_pages(60)]),
+            Sess(
+                "s_a3",
+                "a1",
+                alice,
+                "2024-03-12 09:00",
+                "Direct",
+                [Ev(0, "track", "Order Completed", {"revenue": 100, "total": 120}), *_pages(60)],
+            ),
             Sess("s_b3", "b1", bob, "2024-03-11 12:00", "Direct", [*_pages(0), Ev(10, "alias")]),
-            Sess("s_e2", "a5", "u_dave", "2024-03-11 10:00", "Organic Social",
-                 [*_pages(0), Ev(30, "identify"), Ev(40, "track", "Signed Up", {"value": "abc"})],
-                 referrer_host="t.co", referrer_class="social", country_code="FR", country="France"),
-            Sess("s_d0", "a4", None, "2024-03-06 09:50", "Referral", _pages(0, 600, 630),
-                 referrer_host="blog.example.org", referrer_class="referral"),
+            Sess(
+                "s_e2",
+                "a5",
+                "u_dave",
+                "2024-03-11 10:00",
+                "Organic Social",
+                [*_pages(0), Ev(30, "identify"), Ev(40, "track", "Signed Up", {"value": "abc"})],
+                referrer_host="t.co",
+                referrer_class="social",
+                country_code="FR",
+                country="France",
+            ),
+            Sess(
+                "s_d0",
+                "a4",
+                None,
+                "2024-03-06 09:50",
+                "Referral",
+                _pages(0, 600, 630),
+                referrer_host="blog.example.org",
+                referrer_class="referral",
+            ),
         ]
     else:
-        sessions.append(Sess("s_d1", "a4", None, "2024-03-06 10:00", "Referral", _pages(0, 30),
-                             referrer_host="blog.example.org", referrer_class="referral"))
+        sessions.append(
+            Sess(
+                "s_d1",
+                "a4",
+                None,
+                "2024-03-06 10:00",
+                "Referral",
+                _pages(0, 30),
+                referrer_host="blog.example.org",
+                referrer_class="referral",
+            )
+        )
     sessions.append(Sess("s_a0", "a1", None, "2024-03-01 08:00", "Direct", _pages(0), project_id=OTHER))
     return sessions
 
@@ -126,16 +210,34 @@ def _event_rows(s: Sess):
         event_at = start + timedelta(seconds=ev.offset_s)
         name = ev.name or ev.type
         yield {
-            "project_id": s.project_id, "message_id": f"{s.session_id}_{seq}", "event_type": ev.type,
-            "event_name": name, "anonymous_id": s.device_id, "user_id": s.user_key, "device_id": s.device_id,
-            "event_at": event_at, "event_date": event_at.date(), "received_at": event_at,
-            "properties": json.dumps(ev.properties), "traits": json.dumps({}),
-            "page_path": ev.path, "page_url": f"https://shop.example.com{ev.path}" if ev.path else None,
-            "referrer_host": s.referrer_host, "referrer_class": s.referrer_class, "channel": s.channel,
-            "utm_source": s.utm_source, "utm_medium": s.utm_medium, "utm_campaign": s.utm_campaign,
-            "device_type": s.device_type, "country_code": s.country_code, "country": s.country, "is_bot": False,
-            "session_id": s.session_id, "session_event_sequence": seq,
-            "user_key": s.user_key, "blended_user_id": s.blended,
+            "project_id": s.project_id,
+            "message_id": f"{s.session_id}_{seq}",
+            "event_type": ev.type,
+            "event_name": name,
+            "anonymous_id": s.device_id,
+            "user_id": s.user_key,
+            "device_id": s.device_id,
+            "event_at": event_at,
+            "event_date": event_at.date(),
+            "received_at": event_at,
+            "properties": json.dumps(ev.properties),
+            "traits": json.dumps({}),
+            "page_path": ev.path,
+            "page_url": f"https://shop.example.com{ev.path}" if ev.path else None,
+            "referrer_host": s.referrer_host,
+            "referrer_class": s.referrer_class,
+            "channel": s.channel,
+            "utm_source": s.utm_source,
+            "utm_medium": s.utm_medium,
+            "utm_campaign": s.utm_campaign,
+            "device_type": s.device_type,
+            "country_code": s.country_code,
+            "country": s.country,
+            "is_bot": False,
+            "session_id": s.session_id,
+            "session_event_sequence": seq,
+            "user_key": s.user_key,
+            "blended_user_id": s.blended,
         }
 
 
@@ -144,16 +246,28 @@ def _session_row(s: Sess):
     pages = [e for e in events if e.type == "page"]
     start = at(s.start)
     return {
-        "project_id": s.project_id, "session_id": s.session_id, "device_id": s.device_id, "anonymous_id": s.device_id,
-        "user_key": s.user_key, "blended_user_id": s.blended,
+        "project_id": s.project_id,
+        "session_id": s.session_id,
+        "device_id": s.device_id,
+        "anonymous_id": s.device_id,
+        "user_key": s.user_key,
+        "blended_user_id": s.blended,
         "started_at": start + timedelta(seconds=events[0].offset_s),
         "ended_at": start + timedelta(seconds=events[-1].offset_s),
         "duration_seconds": float(events[-1].offset_s - events[0].offset_s),
-        "event_count": len(events), "page_view_count": len(pages),
-        "landing_page_path": pages[0].path if pages else None, "exit_page_path": pages[-1].path if pages else None,
-        "referrer_host": s.referrer_host, "referrer_class": s.referrer_class, "channel": s.channel,
-        "utm_source": s.utm_source, "utm_medium": s.utm_medium, "utm_campaign": s.utm_campaign,
-        "device_type": s.device_type, "country_code": s.country_code, "country": s.country,
+        "event_count": len(events),
+        "page_view_count": len(pages),
+        "landing_page_path": pages[0].path if pages else None,
+        "exit_page_path": pages[-1].path if pages else None,
+        "referrer_host": s.referrer_host,
+        "referrer_class": s.referrer_class,
+        "channel": s.channel,
+        "utm_source": s.utm_source,
+        "utm_medium": s.utm_medium,
+        "utm_campaign": s.utm_campaign,
+        "device_type": s.device_type,
+        "country_code": s.country_code,
+        "country": s.country,
     }
 
 
@@ -180,33 +294,84 @@ def load_core(url: str, state: str) -> None:
         _insert(conn, "core.events", [r for s in sessions for r in _event_rows(s)])
         _insert(conn, "core.sessions", [_session_row(s) for s in sessions])
         bot_at = at("2024-03-06 12:00")
-        _insert(conn, "core.events", [{
-            "project_id": SHOP, "message_id": "bot_1", "event_type": "track", "event_name": "Order Completed",
-            "device_id": "bot", "anonymous_id": "bot", "event_at": bot_at, "event_date": bot_at.date(),
-            "received_at": bot_at, "properties": json.dumps({"revenue": 999}), "is_bot": True,
-            "blended_user_id": "bot", "channel": "Direct", "referrer_class": "direct"}])
+        _insert(
+            conn,
+            "core.events",
+            [
+                {
+                    "project_id": SHOP,
+                    "message_id": "bot_1",
+                    "event_type": "track",
+                    "event_name": "Order Completed",
+                    "device_id": "bot",
+                    "anonymous_id": "bot",
+                    "event_at": bot_at,
+                    "event_date": bot_at.date(),
+                    "received_at": bot_at,
+                    "properties": json.dumps({"revenue": 999}),
+                    "is_bot": True,
+                    "blended_user_id": "bot",
+                    "channel": "Direct",
+                    "referrer_class": "direct",
+                }
+            ],
+        )
         if state == "B":  # a server-side order of bob with no session in progress: sessionless
             srv_at = at("2024-03-08 10:00")
-            _insert(conn, "core.events", [{
-                "project_id": SHOP, "message_id": "srv_1", "event_type": "track", "event_name": "Order Completed",
-                "device_id": "u_bob", "user_id": "u_bob", "event_at": srv_at, "event_date": srv_at.date(),
-                "received_at": srv_at, "properties": json.dumps({"revenue": 30, "order_id": "B2", "currency": "USD"}),
-                "is_bot": False, "user_key": "u_bob", "blended_user_id": "u_bob"}])
+            _insert(
+                conn,
+                "core.events",
+                [
+                    {
+                        "project_id": SHOP,
+                        "message_id": "srv_1",
+                        "event_type": "track",
+                        "event_name": "Order Completed",
+                        "device_id": "u_bob",
+                        "user_id": "u_bob",
+                        "event_at": srv_at,
+                        "event_date": srv_at.date(),
+                        "received_at": srv_at,
+                        "properties": json.dumps({"revenue": 30, "order_id": "B2", "currency": "USD"}),
+                        "is_bot": False,
+                        "user_key": "u_bob",
+                        "blended_user_id": "u_bob",
+                    }
+                ],
+            )
         people = {}
         for s in sessions:
             if s.user_key and s.project_id == SHOP:
                 p = people.setdefault(s.user_key, {"first": at(s.start), "last": at(s.start), "devices": set()})
                 p["first"], p["last"] = min(p["first"], at(s.start)), max(p["last"], at(s.start))
                 p["devices"].add(s.device_id)
-        traits = {"u_alice": {"email": "alice@example.com", "name": "Alice", "plan": "pro"},
-                  "u_bob": {"email": "bob@example.com", "name": "Bob"}}
-        _insert(conn, "core.user_profiles", [{
-            "project_id": SHOP, "user_key": k, "first_seen_at": p["first"], "last_seen_at": p["last"],
-            "traits": json.dumps(traits.get(k, {})), "email": traits.get(k, {}).get("email"),
-            "name": traits.get(k, {}).get("name"), "plan": traits.get(k, {}).get("plan"),
-            "devices": sorted(p["devices"]), "session_count": 0} for k, p in people.items()])
+        traits = {
+            "u_alice": {"email": "alice@example.com", "name": "Alice", "plan": "pro"},
+            "u_bob": {"email": "bob@example.com", "name": "Bob"},
+        }
+        _insert(
+            conn,
+            "core.user_profiles",
+            [
+                {
+                    "project_id": SHOP,
+                    "user_key": k,
+                    "first_seen_at": p["first"],
+                    "last_seen_at": p["last"],
+                    "traits": json.dumps(traits.get(k, {})),
+                    "email": traits.get(k, {}).get("email"),
+                    "name": traits.get(k, {}).get("name"),
+                    "plan": traits.get(k, {}).get("plan"),
+                    "devices": sorted(p["devices"]),
+                    "session_count": 0,
+                }
+                for k, p in people.items()
+            ],
+        )
         if state == "B":
-            _insert(conn, "core.user_aliases", [{"project_id": SHOP, "user_id": "u_bob2", "canonical_user_id": "u_bob"}])
+            _insert(
+                conn, "core.user_aliases", [{"project_id": SHOP, "user_id": "u_bob2", "canonical_user_id": "u_bob"}]
+            )
         conn.execute(f"""
             INSERT INTO core.change_log (project_id, kind, entity_id)
             SELECT DISTINCT project_id, 'person', blended_user_id FROM (
@@ -234,9 +399,24 @@ def run_dbt(url: str, *args: str, target_path: Path, check: bool = True) -> subp
     """Run the dbt CLI against `url` with its own target/log path (concurrent runs never clash)."""
     env = {**os.environ, **dbt_env(url)}
     proc = subprocess.run(
-        [DBT, "--no-use-colors", *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target_path), "--log-path", str(target_path)],
-        env=env, capture_output=True, text=True, timeout=300, cwd=str(DBT_PROJECT_DIR),
+        [
+            DBT,
+            "--no-use-colors",
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target_path),
+            "--log-path",
+            str(target_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(DBT_PROJECT_DIR),
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")

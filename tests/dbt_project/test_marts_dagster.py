@@ -1,4 +1,5 @@
 """The dbt project through Dagster: models are assets, tests are asset checks, lineage starts at core."""
+
 from __future__ import annotations
 
 import os
@@ -16,12 +17,20 @@ from orchestration.marts import (
 )
 from orchestration.marts.project import reused_partial_parse
 
-CORE = {AssetKey(["core", t]) for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases",
-                                        "change_log", "data_quality_daily")}
-SINGULAR = {"assert_attribution_converting_session_once", "assert_attribution_credits_sum_to_one",
-            "assert_every_conversion_attributed_under_every_model", "assert_conversions_have_exchange_rate"}
-MARTS = {AssetKey(["marts", m]) for m in
-         ("sessions", "users", "conversions", "attribution", "retention_cohorts", "session_summary_daily")}
+CORE = {
+    AssetKey(["core", t])
+    for t in ("events", "sessions", "user_profiles", "identity_map", "user_aliases", "change_log", "data_quality_daily")
+}
+SINGULAR = {
+    "assert_attribution_converting_session_once",
+    "assert_attribution_credits_sum_to_one",
+    "assert_every_conversion_attributed_under_every_model",
+    "assert_conversions_have_exchange_rate",
+}
+MARTS = {
+    AssetKey(["marts", m])
+    for m in ("sessions", "users", "conversions", "attribution", "retention_cohorts", "session_summary_daily")
+}
 
 
 def test_assets_keys_groups_and_lineage():
@@ -46,14 +55,17 @@ def test_assets_keys_groups_and_lineage():
     assert len(checks) >= 60
     # every dbt test is a check, the singular ones included, and every check says what it checks
     assert {n for _, n in checks} >= SINGULAR
-    assert {k for k, n in checks if n in SINGULAR} == {AssetKey(["marts", "attribution"]),
-                                                       AssetKey(["marts", "conversions"])}
+    assert {k for k, n in checks if n in SINGULAR} == {
+        AssetKey(["marts", "attribution"]),
+        AssetKey(["marts", "conversions"]),
+    }
     specs = list(touchline_dbt_assets.check_specs)
     assert [s.name for s in specs if not s.description] == []
     by_name = {s.name: s for s in specs}
     assert "reporting revenue" in by_name["assert_attribution_credits_sum_to_one"].description
     assert by_name["not_null_sessions_session_id"].description == (
-        "dbt test not_null on marts/sessions.session_id; a failure blocks downstream assets")
+        "dbt test not_null on marts/sessions.session_id; a failure blocks downstream assets"
+    )
     # the missing-rate check warns, it does not block
     assert by_name["assert_conversions_have_exchange_rate"].blocking is False
     assert by_name["assert_attribution_credits_sum_to_one"].blocking is True
@@ -64,11 +76,21 @@ def test_assets_keys_groups_and_lineage():
 
 def test_materialize_through_dagster(built_b):
     url = built_b[0]
-    saved = {k: os.environ.get(k) for k in ("TOUCHLINE_PG_HOST", "TOUCHLINE_PG_PORT", "TOUCHLINE_PG_USER",
-                                             "TOUCHLINE_PG_PASSWORD", "TOUCHLINE_PG_DBNAME", "PGTZ")}
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "TOUCHLINE_PG_HOST",
+            "TOUCHLINE_PG_PORT",
+            "TOUCHLINE_PG_USER",
+            "TOUCHLINE_PG_PASSWORD",
+            "TOUCHLINE_PG_DBNAME",
+            "PGTZ",
+        )
+    }
     try:
         result = materialize(
-            [touchline_dbt_assets], resources={"dbt": dbt_resource(url)},
+            [touchline_dbt_assets],
+            resources={"dbt": dbt_resource(url)},
             run_config={"ops": {DBT_ASSETS_OP: {"config": {"full_refresh": False}}}},
         )
     finally:

@@ -19,6 +19,7 @@ documented definitions (marts/_marts__models.yml, dbt_project.yml vars):
 Core times are clock-corrected: true time + network latency (< 1 s), so times are compared with that
 tolerance and credits (which depend on times only through time decay) within 1e-6.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -66,24 +67,44 @@ def marts(database_url, dataset, tmp_path_factory):
             reset(conn)
             generator.load_raw(conn, dataset, PROJECT)
             run_core(conn)
-        run_dbt(url, "build", "--full-refresh", "--select", "+attribution",
-                target_path=tmp_path_factory.mktemp("dbt_target_truth"))
+        run_dbt(
+            url,
+            "build",
+            "--full-refresh",
+            "--select",
+            "+attribution",
+            target_path=tmp_path_factory.mktemp("dbt_target_truth"),
+        )
         with psycopg.connect(url, autocommit=True) as conn:
             # core.events.session_id -> truth session key (messageId of the session's first event)
-            keys = dict(conn.execute(
-                "SELECT session_id, message_id FROM core.events WHERE project_id = %s AND session_event_sequence = 1",
-                (PROJECT,)))
-            sessions = {keys[sid]: row for sid, *row in conn.execute(
-                "SELECT session_id, started_at, channel, blended_user_id FROM marts.sessions WHERE project_id = %s",
-                (PROJECT,))}
-            conversions = {r[0]: r[1:] for r in conn.execute(
-                "SELECT conversion_id, event_name, blended_user_id, user_id, device_id, session_id, converted_at,"
-                " revenue, currency FROM marts.conversions WHERE project_id = %s", (PROJECT,))}
+            keys = dict(
+                conn.execute(
+                    "SELECT session_id, message_id FROM core.events WHERE project_id = %s AND session_event_sequence = 1",
+                    (PROJECT,),
+                )
+            )
+            sessions = {
+                keys[sid]: row
+                for sid, *row in conn.execute(
+                    "SELECT session_id, started_at, channel, blended_user_id FROM marts.sessions WHERE project_id = %s",
+                    (PROJECT,),
+                )
+            }
+            conversions = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    "SELECT conversion_id, event_name, blended_user_id, user_id, device_id, session_id, converted_at,"
+                    " revenue, currency FROM marts.conversions WHERE project_id = %s",
+                    (PROJECT,),
+                )
+            }
             attribution = defaultdict(dict)  # (conversion_id, model) -> {session key: row}
             for cid, model, sid, *row in conn.execute(
-                    "SELECT conversion_id, model, session_id, blended_user_id, touchpoint_number, touchpoint_count,"
-                    " is_converting_session, session_started_at, converted_at, channel, credit, revenue_credit"
-                    " FROM marts.attribution WHERE project_id = %s", (PROJECT,)):
+                "SELECT conversion_id, model, session_id, blended_user_id, touchpoint_number, touchpoint_count,"
+                " is_converting_session, session_started_at, converted_at, channel, credit, revenue_credit"
+                " FROM marts.attribution WHERE project_id = %s",
+                (PROJECT,),
+            ):
                 attribution[cid, model][keys[sid]] = row
         yield {"keys": keys, "sessions": sessions, "conversions": conversions, "attribution": attribution}
 
@@ -91,8 +112,19 @@ def marts(database_url, dataset, tmp_path_factory):
 # --------------------------------------------------------------------------- the spec, from the truth
 def is_direct(session: dict) -> bool:
     """Direct: no campaign parameters, no click id, no external referrer (app and server sessions too)."""
-    return not any(session[k] for k in ("referrer_host", "utm_source", "utm_medium", "utm_campaign", "utm_term",
-                                        "utm_content", "click_id_type", "click_id"))
+    return not any(
+        session[k]
+        for k in (
+            "referrer_host",
+            "utm_source",
+            "utm_medium",
+            "utm_campaign",
+            "utm_term",
+            "utm_content",
+            "click_id_type",
+            "click_id",
+        )
+    )
 
 
 def ordered_touchpoints(truth: dict, conversion: dict) -> list[str]:
@@ -121,8 +153,9 @@ def expected_credits(truth: dict, conversion: dict) -> dict[str, dict[str, float
         out["position_based"] = dict.fromkeys(touches, middle)
         out["position_based"][first], out["position_based"][last] = FIRST_WEIGHT, LAST_WEIGHT
     converted = generator.parse_iso(conversion["converted_at"])
-    weights = {k: 0.5 ** ((converted - generator.parse_iso(sessions[k]["start"])) / DAY_MS / HALF_LIFE_DAYS)
-               for k in touches}
+    weights = {
+        k: 0.5 ** ((converted - generator.parse_iso(sessions[k]["start"])) / DAY_MS / HALF_LIFE_DAYS) for k in touches
+    }
     total = sum(weights.values())
     out["time_decay"] = {k: w / total for k, w in weights.items()}
     return out
@@ -164,8 +197,11 @@ def test_dataset_exercises_multi_touch_cross_device_anonymous_and_lookback(datas
     starts = defaultdict(list)
     for s in sessions.values():
         starts[s["user"] or ("stream", s["stream"])].append(generator.parse_iso(s["start"]))
-    assert any(min(starts[c["user"] or ("stream", c["stream"])])
-               < generator.parse_iso(c["converted_at"]) - LOOKBACK_DAYS * DAY_MS for c in conversions)
+    assert any(
+        min(starts[c["user"] or ("stream", c["stream"])])
+        < generator.parse_iso(c["converted_at"]) - LOOKBACK_DAYS * DAY_MS
+        for c in conversions
+    )
     # last non-direct differs from last touch for some conversions; some have direct touches only
     last_is_direct = [c for c in conversions if is_direct(sessions[ordered_touchpoints(truth, c)[-1]])]
     assert any(not all(is_direct(sessions[k]) for k in c["touchpoints"]) for c in last_is_direct)
@@ -181,8 +217,15 @@ def test_conversions_match_ground_truth(dataset, marts):
     wrong = []
     for c in truth:
         event_name, blended, user_id, device_id, session_id, converted_at, revenue, currency = got[c["messageId"]]
-        expected = (c["event"], c["user"] or c["stream"], c["user"], c["stream"], c["session"],
-                    expected_revenue(c), c["currency"].upper() if c["currency"] else None)
+        expected = (
+            c["event"],
+            c["user"] or c["stream"],
+            c["user"],
+            c["stream"],
+            c["session"],
+            expected_revenue(c),
+            c["currency"].upper() if c["currency"] else None,
+        )
         actual = (event_name, blended, user_id, device_id, marts["keys"].get(session_id), revenue, currency)
         lag = converted_at - true_time(c["converted_at"])
         if actual != expected or not dt.timedelta(0) <= lag < LATENCY:
@@ -214,10 +257,14 @@ def test_attribution_touchpoints_match_ground_truth(dataset, marts):
                 actual = (blended, tp_number, tp_count, converting, channel == "Direct")
                 start_lag = started_at - true_time(truth_session["start"])
                 conv_lag = converted_at - true_time(c["converted_at"])
-                if (actual != expected or not dt.timedelta(0) <= start_lag < LATENCY
-                        or not dt.timedelta(0) <= conv_lag < LATENCY
-                        or sessions[key][0] != started_at or sessions[key][1] != channel
-                        or sessions[key][2] != person):
+                if (
+                    actual != expected
+                    or not dt.timedelta(0) <= start_lag < LATENCY
+                    or not dt.timedelta(0) <= conv_lag < LATENCY
+                    or sessions[key][0] != started_at
+                    or sessions[key][1] != channel
+                    or sessions[key][2] != person
+                ):
                     wrong.append((c["messageId"], model, key, expected, actual, start_lag, conv_lag))
     assert wrong == []
 

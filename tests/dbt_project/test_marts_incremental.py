@@ -2,6 +2,7 @@
 device identified long after its first session, an alias merge, a late event re-cutting a session),
 run `dbt build` incrementally (it recomputes what load_core logged in core.change_log, as a core build
 would), then compare every mart with `dbt build --full-refresh`."""
+
 from __future__ import annotations
 
 import psycopg
@@ -36,7 +37,8 @@ def differences(url: str) -> dict[str, int]:
                 f"SELECT (SELECT count(*) FROM (SELECT * FROM marts.{mart} EXCEPT ALL"
                 f"  SELECT * FROM incremental_snapshot.{mart}) a)"
                 f" + (SELECT count(*) FROM (SELECT * FROM incremental_snapshot.{mart} EXCEPT ALL"
-                f"  SELECT * FROM marts.{mart}) b)").fetchone()[0]
+                f"  SELECT * FROM marts.{mart}) b)"
+            ).fetchone()[0]
             out[mart] = n
     return out
 
@@ -46,7 +48,8 @@ def test_incremental_equals_full_refresh(fresh_db_url, tmp_path):
     run_dbt(fresh_db_url, "build", "--full-refresh", target_path=tmp_path)
     with psycopg.connect(fresh_db_url) as conn:
         before = conn.execute(
-            "SELECT blended_user_id FROM marts.sessions WHERE project_id = 'dbt_shop' AND session_id = 's_e1'").fetchone()
+            "SELECT blended_user_id FROM marts.sessions WHERE project_id = 'dbt_shop' AND session_id = 's_e1'"
+        ).fetchone()
         assert before == ("a5",)
 
     load_core(fresh_db_url, "B")
@@ -55,12 +58,17 @@ def test_incremental_equals_full_refresh(fresh_db_url, tmp_path):
     snapshot(fresh_db_url)
     with psycopg.connect(fresh_db_url) as conn:
         # s_e1 (2024-02-12, weeks before the newest data) followed its device to u_dave: its persons were logged
-        assert conn.execute("SELECT blended_user_id FROM incremental_snapshot.sessions"
-                            " WHERE project_id = 'dbt_shop' AND session_id = 's_e1'").fetchone() == ("u_dave",)
+        assert conn.execute(
+            "SELECT blended_user_id FROM incremental_snapshot.sessions"
+            " WHERE project_id = 'dbt_shop' AND session_id = 's_e1'"
+        ).fetchone() == ("u_dave",)
         # the re-cut session is gone, its successor is there
-        assert {r[0] for r in conn.execute("SELECT session_id FROM incremental_snapshot.sessions"
-                                           " WHERE session_id IN ('s_d0', 's_d1')")} == {"s_d0"}
+        assert {
+            r[0]
+            for r in conn.execute(
+                "SELECT session_id FROM incremental_snapshot.sessions WHERE session_id IN ('s_d0', 's_d1')"
+            )
+        } == {"s_d0"}
 
     run_dbt(fresh_db_url, "build", "--full-refresh", target_path=tmp_path)
     assert differences(fresh_db_url) == dict.fromkeys(MARTS, 0)
-

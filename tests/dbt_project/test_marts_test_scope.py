@@ -1,6 +1,7 @@
 """An incremental `dbt build` tests the rows it changed; rows that failed are tested again until a build
 passes; without a passing build to start from, tests read whole tables (dbt_project/macros/test_scope.sql).
 Unchanged views are left alone (dbt_project/macros/view_replace.sql)."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,12 @@ def scope_db_url(database_url):
 def results(target) -> dict[str, dict]:
     """run_results.json of the last dbt invocation in `target`, by node id without the test hash."""
     rows = json.loads((target / "run_results.json").read_text())["results"]
-    return {r["unique_id"].rsplit(".", 1)[0] if r["unique_id"].startswith("test.") and
-            r["unique_id"].count(".") == 3 else r["unique_id"]: r for r in rows}
+    return {
+        r["unique_id"].rsplit(".", 1)[0]
+        if r["unique_id"].startswith("test.") and r["unique_id"].count(".") == 3
+        else r["unique_id"]: r
+        for r in rows
+    }
 
 
 def data_tests_watermark(conn) -> int | None:
@@ -51,7 +56,9 @@ def test_incremental_build_tests_what_it_changed(scope_db_url, tmp_path):
         untouched = conn.execute(
             "SELECT session_id FROM marts.sessions WHERE (project_id, blended_user_id) NOT IN"
             " (SELECT project_id, entity_id FROM core.change_log WHERE kind = 'person' AND seq > %s)"
-            " ORDER BY session_id LIMIT 1", (top,)).fetchone()[0]
+            " ORDER BY session_id LIMIT 1",
+            (top,),
+        ).fetchone()[0]
         conn.execute("UPDATE marts.sessions SET channel = NULL WHERE session_id = %s", (untouched,))
 
     # incremental: the tests read the logged persons' rows only, so the untouched row is not read
@@ -65,16 +72,23 @@ def test_incremental_build_tests_what_it_changed(scope_db_url, tmp_path):
     with psycopg.connect(url, autocommit=True) as conn:
         bound = conn.execute("SELECT max(seq) FROM core.change_log").fetchone()[0]
         assert data_tests_watermark(conn) == bound > top
-        assert conn.execute("SELECT channel FROM marts.sessions WHERE session_id = %s", (untouched,)).fetchone() == (None,)
+        assert conn.execute("SELECT channel FROM marts.sessions WHERE session_id = %s", (untouched,)).fetchone() == (
+            None,
+        )
 
         # core hands a logged person an order in a session it does not have: the scoped test catches it
-        conn.execute("""
+        conn.execute(
+            """
             INSERT INTO core.events (project_id, message_id, event_type, event_name, anonymous_id, user_id, device_id,
                 event_at, event_date, received_at, properties, traits, is_bot, session_id, user_key, blended_user_id)
             VALUES (%s, 'ghost_1', 'track', 'Order Completed', 'u_bob', 'u_bob', 'u_bob', '2024-03-09 10:00+00',
                 '2024-03-09', '2024-03-09 10:00+00', '{"revenue": 5, "order_id": "G1"}', '{}', false, 'ghost_session',
-                'u_bob', 'u_bob')""", (SHOP,))
-        conn.execute("INSERT INTO core.change_log (project_id, kind, entity_id) VALUES (%s, 'person', 'u_bob')", (SHOP,))
+                'u_bob', 'u_bob')""",
+            (SHOP,),
+        )
+        conn.execute(
+            "INSERT INTO core.change_log (project_id, kind, entity_id) VALUES (%s, 'person', 'u_bob')", (SHOP,)
+        )
 
     failed = run_dbt(url, "build", target_path=tmp_path, check=False)
     assert failed.returncode != 0

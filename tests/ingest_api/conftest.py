@@ -1,5 +1,6 @@
 """Fixtures of the ingest API tests: settings on the test database, fresh keys, an app client and
 a real uvicorn server on a free port."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,7 +18,9 @@ from touchline.keys import create_key
 def settings(database_url) -> IngestSettings:
     # A loaded test machine can take over a second to commit a group: the default 1 s would answer 503 (by
     # design) where the tests are about something else. Tests of 503s use a database that is down.
-    return IngestSettings(DATABASE_URL=database_url, last_used_interval_s=0.2, key_cache_ttl_s=0.5, commit_timeout_s=10.0)
+    return IngestSettings(
+        DATABASE_URL=database_url, last_used_interval_s=0.2, key_cache_ttl_s=0.5, commit_timeout_s=10.0
+    )
 
 
 @pytest.fixture
@@ -27,7 +30,9 @@ def new_key(conn):
     def make(origins: tuple[str, ...] = (), env: str = "live") -> tuple[str, str]:
         project_id, key = create_key(conn, f"test {uuid.uuid4().hex[:12]}", env)
         if origins:
-            conn.execute("UPDATE ops.projects SET allowed_origins = %s WHERE project_id = %s", (list(origins), project_id))
+            conn.execute(
+                "UPDATE ops.projects SET allowed_origins = %s WHERE project_id = %s", (list(origins), project_id)
+            )
         return project_id, key
 
     return make

@@ -1,4 +1,5 @@
 """Helpers shared by the ingest API tests (imported by name: the tests folder is not a package)."""
+
 from __future__ import annotations
 
 import base64
@@ -28,8 +29,9 @@ def serving(settings) -> Iterator[str]:
     from ingest_api.app import create_app
 
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", proxy_headers=False, lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", proxy_headers=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

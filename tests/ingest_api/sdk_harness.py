@@ -4,6 +4,7 @@ live API: browser SDKs in headless Chromium from a page on another origin, Node 
 Where the machine has no Chromium or no node packages the tests skip with one line; under CI (`CI` set,
 or `TOUCHLINE_REQUIRE_BROWSER=1` as `.ci/run` sets it) they fail instead.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -37,8 +38,10 @@ def need(what: str, present: bool) -> None:
 
 
 def need_node() -> None:
-    need("node or tests/sdk_clients/node_modules (npm ci)",
-         shutil.which("node") is not None and (SDK_DIR / "node_modules" / ".package-lock.json").exists())
+    need(
+        "node or tests/sdk_clients/node_modules (npm ci)",
+        shutil.which("node") is not None and (SDK_DIR / "node_modules" / ".package-lock.json").exists(),
+    )
 
 
 def need_browser() -> None:
@@ -70,8 +73,13 @@ class Page:
     """A page open in Chromium until `close()`; `log` holds what the browser saw."""
 
     def __init__(self, url: str, max_ms: int = 60_000) -> None:
-        self.proc = subprocess.Popen(["node", "browser.mjs", url, str(max_ms)], cwd=SDK_DIR, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            ["node", "browser.mjs", url, str(max_ms)],
+            cwd=SDK_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.log = ""
 
     def close(self) -> str:
@@ -104,7 +112,9 @@ def wait_for(check: Callable[[], bool], timeout: float = 45) -> bool:
 def raw_rows(conn, project_id: str) -> list[dict]:
     rows = conn.execute(
         "SELECT message_id, type, event, anonymous_id, user_id, previous_id, user_agent, payload"
-        " FROM raw.events WHERE project_id = %s ORDER BY received_at, message_id", (project_id,)).fetchall()
+        " FROM raw.events WHERE project_id = %s ORDER BY received_at, message_id",
+        (project_id,),
+    ).fetchall()
     names = ("message_id", "type", "event", "anonymous_id", "user_id", "previous_id", "user_agent", "payload")
     return [dict(zip(names, r)) for r in rows]
 

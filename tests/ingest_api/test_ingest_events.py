@@ -1,4 +1,5 @@
 """Unit tests of ingest_api.events: parsing, per-event validation, capture, native mapping."""
+
 from __future__ import annotations
 
 import gzip
@@ -53,7 +54,7 @@ def test_lone_surrogates_and_invalid_utf8_become_replacement_characters():
     assert parse_json(b'{"s": "a\\ud800b"}') == {"s": "a\ufffdb"}
     assert parse_json(b'{"s": "a\xffb"}') == {"s": "a\ufffdb"}
     assert parse_json(b'{"\\udc00": 1}') == {"\ufffd": 1}
-    assert parse_json(b'{"s": "\\ud83d\\ude00"}') == {"s": "\U0001F600"}  # a valid pair stays
+    assert parse_json(b'{"s": "\\ud83d\\ude00"}') == {"s": "\U0001f600"}  # a valid pair stays
 
 
 def test_nul_is_stripped_from_every_string():
@@ -82,8 +83,15 @@ def test_capture_fills_what_the_client_left_out():
 
 
 def test_client_context_wins_and_received_at_is_the_servers():
-    row = one({"type": "page", "anonymousId": "a", "receivedAt": "1999-01-01T00:00:00Z", "messageId": "m",
-               "context": {"ip": "198.51.100.7", "userAgent": "Mozilla/5.0"}})
+    row = one(
+        {
+            "type": "page",
+            "anonymousId": "a",
+            "receivedAt": "1999-01-01T00:00:00Z",
+            "messageId": "m",
+            "context": {"ip": "198.51.100.7", "userAgent": "Mozilla/5.0"},
+        }
+    )
     assert row[10] == "198.51.100.7" and row[11] == "Mozilla/5.0" and row[1] == "m"
     assert payload(row)["receivedAt"] == "2026-03-04T05:06:07+00:00"
 
@@ -95,20 +103,23 @@ def test_unknown_fields_are_kept_and_write_key_is_not():
     assert row[5] == "42"
 
 
-@pytest.mark.parametrize(("msg", "reason"), [
-    ("a string", "not_an_object"),
-    ({"event": "e", "userId": "u"}, "missing_type"),
-    ({"type": "click", "userId": "u"}, "invalid_type"),
-    ({"type": "track", "event": "e"}, "missing_ids"),
-    ({"type": "track", "event": "e", "userId": "", "anonymousId": None}, "missing_ids"),
-    ({"type": "track", "userId": "u"}, "track_without_event"),
-    ({"type": "alias", "userId": "u"}, "alias_without_previous_id"),
-    ({"type": "track", "event": "e", "userId": "u", "timestamp": "yesterday"}, "invalid_timestamp"),
-    ({"type": "track", "event": "e", "userId": "u", "sentAt": "2024-13-45T00:00:00Z"}, "invalid_timestamp"),
-    ({"type": "track", "event": "e", "userId": "u", "messageId": "m" * 300}, "invalid_message_id"),
-    ({"type": "track", "event": "e", "userId": "u", "context": "nope"}, "invalid_context"),
-    ({"type": "track", "event": "e", "userId": "u", "properties": {"x": "y" * 40_000}}, "too_large"),
-])
+@pytest.mark.parametrize(
+    ("msg", "reason"),
+    [
+        ("a string", "not_an_object"),
+        ({"event": "e", "userId": "u"}, "missing_type"),
+        ({"type": "click", "userId": "u"}, "invalid_type"),
+        ({"type": "track", "event": "e"}, "missing_ids"),
+        ({"type": "track", "event": "e", "userId": "", "anonymousId": None}, "missing_ids"),
+        ({"type": "track", "userId": "u"}, "track_without_event"),
+        ({"type": "alias", "userId": "u"}, "alias_without_previous_id"),
+        ({"type": "track", "event": "e", "userId": "u", "timestamp": "yesterday"}, "invalid_timestamp"),
+        ({"type": "track", "event": "e", "userId": "u", "sentAt": "2024-13-45T00:00:00Z"}, "invalid_timestamp"),
+        ({"type": "track", "event": "e", "userId": "u", "messageId": "m" * 300}, "invalid_message_id"),
+        ({"type": "track", "event": "e", "userId": "u", "context": "nope"}, "invalid_context"),
+        ({"type": "track", "event": "e", "userId": "u", "properties": {"x": "y" * 40_000}}, "too_large"),
+    ],
+)
 def test_rejection_reasons(msg, reason):
     assert one(msg) == reason
 
@@ -132,8 +143,11 @@ def test_rejection_keeps_the_payload_as_received():
 
 
 def test_forced_type_and_batch_defaults():
-    row = one({"event": "e", "userId": "u", "type": "page", "context": {"locale": "de"}}, forced_type="track",
-              defaults={"context": {"library": {"name": "x"}, "locale": "en"}, "sentAt": "2026-01-01T00:00:00Z"})
+    row = one(
+        {"event": "e", "userId": "u", "type": "page", "context": {"locale": "de"}},
+        forced_type="track",
+        defaults={"context": {"library": {"name": "x"}, "locale": "en"}, "sentAt": "2026-01-01T00:00:00Z"},
+    )
     p = payload(row)
     assert row[2] == "track" and p["context"]["locale"] == "de" and p["context"]["library"] == {"name": "x"}
     assert row[8] == "2026-01-01T00:00:00+00:00"
@@ -152,11 +166,21 @@ def test_timestamps():
 
 
 def test_native_mapping():
-    msg = native_to_segment({
-        "event_type": "page_view", "visitor_id": "v1", "session_id": "s1", "timestamp": 1767312000000,
-        "properties": {"url": "https://x.test/a?b=1", "referrer": "https://g.test/", "utm_source": "news",
-                       "utm_campaign": "spring"}, "extra": 1,
-    })
+    msg = native_to_segment(
+        {
+            "event_type": "page_view",
+            "visitor_id": "v1",
+            "session_id": "s1",
+            "timestamp": 1767312000000,
+            "properties": {
+                "url": "https://x.test/a?b=1",
+                "referrer": "https://g.test/",
+                "utm_source": "news",
+                "utm_campaign": "spring",
+            },
+            "extra": 1,
+        }
+    )
     assert msg["type"] == "page" and msg["anonymousId"] == "v1" and msg["extra"] == 1
     assert msg["context"]["page"] == {"url": "https://x.test/a?b=1", "referrer": "https://g.test/"}
     assert msg["context"]["campaign"] == {"source": "news", "name": "spring"}

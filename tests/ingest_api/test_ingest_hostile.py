@@ -1,5 +1,6 @@
 """Hostile bodies: long identifiers, any nesting, huge batches, keys in quarantined bodies, the rate
 limit before the body, and 503s that say no more than "storage unavailable"."""
+
 from __future__ import annotations
 
 import socket
@@ -26,8 +27,9 @@ def stored_ids(conn, project_id):
 
 
 def quarantined(conn, project_id):
-    return conn.execute("SELECT reason, payload FROM raw.rejected_events WHERE project_id = %s ORDER BY rejected_id",
-                        (project_id,)).fetchall()
+    return conn.execute(
+        "SELECT reason, payload FROM raw.rejected_events WHERE project_id = %s ORDER BY rejected_id", (project_id,)
+    ).fetchall()
 
 
 def nested(depth: int):
@@ -42,12 +44,16 @@ def test_an_identifier_over_the_limit_goes_to_quarantine_with_a_reason(client, p
     project_id, key = project
     ok = track(userId="u1")
     long = {**track(type="alias" if field == "previousId" else "track", previousId="p"), field: "x" * 3000}
-    edge = track(**{field: "y" * MAX_ID_CHARS}) if field != "previousId" else track(type="alias", previousId="y" * MAX_ID_CHARS, userId="u")
+    edge = (
+        track(**{field: "y" * MAX_ID_CHARS})
+        if field != "previousId"
+        else track(type="alias", previousId="y" * MAX_ID_CHARS, userId="u")
+    )
     r = client.post("/v1/batch", json={"batch": [ok, long, edge]}, headers=basic(key))
     assert r.status_code == 200
     assert [(x["index"], x["reason"]) for x in r.json()["rejected"]] == [(1, "identifier_too_long")]
     assert sorted(stored_ids(conn, project_id)) == sorted([ok["messageId"], edge["messageId"]])
-    (reason, payload), = quarantined(conn, project_id)
+    ((reason, payload),) = quarantined(conn, project_id)
     assert reason == "identifier_too_long" and orjson.loads(payload)[field] == "x" * 3000
 
 
@@ -69,7 +75,7 @@ def test_deep_events_are_rejected_alone_never_a_5xx(client, project, conn, depth
     assert r.status_code == 200, r.text
     assert [(x["index"], x["reason"]) for x in r.json()["rejected"]] == [(1, "too_deep")]
     assert stored_ids(conn, project_id) == [ok["messageId"]]
-    (reason, payload), = quarantined(conn, project_id)
+    ((reason, payload),) = quarantined(conn, project_id)
     assert reason == "too_deep"
     # the quarantined payload is the event itself, every level kept
     assert orjson.loads(payload) == deep if depth < 255 else payload.count('{"a":') == depth - 1
@@ -81,7 +87,7 @@ def test_bodies_nested_beyond_any_parser_are_400_and_quarantined(client, project
     body = b'{"batch": [' + b"[" * depth + b"]" * depth + b"]}"
     r = client.post("/v1/batch", content=body, headers={**basic(key), "content-type": "application/json"})
     assert r.status_code == 400, r.text
-    (reason, payload), = quarantined(conn, project_id)
+    ((reason, payload),) = quarantined(conn, project_id)
     assert reason in ("too_deep", "malformed_json") and len(payload) == len(body)
 
 
@@ -111,7 +117,7 @@ def test_tiny_junk_items_give_one_summarised_row_and_a_small_answer(client, proj
     assert r.status_code == 200 and len(r.content) < 1000
     (rej,) = r.json()["rejected"]
     assert rej["reason"] == "not_an_object" and rej["count"] == limit - 1 and rej["index"] == 0
-    (reason, payload), = quarantined(conn, project_id)
+    ((reason, payload),) = quarantined(conn, project_id)
     assert reason == "not_an_object" and orjson.loads(payload)["indexes"] == list(range(limit - 1))
     assert len(stored_ids(conn, project_id)) == 1
 
@@ -128,7 +134,7 @@ def test_write_keys_never_reach_the_quarantine(client, project, conn):
     project_id, key = project
     other = "sk_test_" + "Q" * 32
     bodies = [
-        b'{"writeKey": "' + key.encode() + b'", "batch": [ not json',             # unreadable body, key inside
+        b'{"writeKey": "' + key.encode() + b'", "batch": [ not json',  # unreadable body, key inside
         orjson.dumps({"writeKey": key, "batch": [{"type": "track", "anonymousId": "a", "note": other}]}),
         orjson.dumps({"writeKey": key, "batch": {"not": "a list"}, "write_key": "typo-" + key}),
     ]
@@ -164,8 +170,10 @@ def test_the_rate_limit_answers_before_the_body_is_sent(settings, project):
 
         def send_headers(length: int) -> bytes:
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-                s.sendall(f"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n"
-                          f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n".encode())
+                s.sendall(
+                    f"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n".encode()
+                )
                 if length < 1000:
                     s.sendall(orjson.dumps(track()).ljust(length))
                 return s.recv(4096)

@@ -1,4 +1,5 @@
 """The HTTP contract of the ingest API against the test database (FastAPI TestClient)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +24,8 @@ def track(**kw):
 def stored(conn, project_id):
     return conn.execute(
         "SELECT message_id, type, event, anonymous_id, user_id, host(ip), user_agent, key_prefix, payload"
-        " FROM raw.events WHERE project_id = %s ORDER BY received_at, message_id", (project_id,)
+        " FROM raw.events WHERE project_id = %s ORDER BY received_at, message_id",
+        (project_id,),
     ).fetchall()
 
 
@@ -42,7 +44,10 @@ def test_every_way_to_send_the_key_works(client, project, conn, how):
     project_id, key = project
     body = track()
     headers = {
-        "basic": basic(key), "bearer": {"Authorization": f"Bearer {key}"}, "x-write-key": {"X-Write-Key": key}, "body": {},
+        "basic": basic(key),
+        "bearer": {"Authorization": f"Bearer {key}"},
+        "x-write-key": {"X-Write-Key": key},
+        "body": {},
     }[how]
     if how == "body":
         body["writeKey"] = key
@@ -54,13 +59,16 @@ def test_every_way_to_send_the_key_works(client, project, conn, how):
     assert rows[0][7] == key[:12] and "writeKey" not in rows[0][8]
 
 
-@pytest.mark.parametrize(("headers", "detail"), [
-    ({}, "missing write key"),
-    ({"Authorization": "Basic !!!notbase64"}, "malformed write key"),
-    ({"Authorization": "Digest abc"}, "malformed write key"),
-    ({"X-Write-Key": "sk_live_short"}, "malformed write key"),
-    ({"X-Write-Key": "sk_live_" + "A" * 32}, "unknown write key"),
-])
+@pytest.mark.parametrize(
+    ("headers", "detail"),
+    [
+        ({}, "missing write key"),
+        ({"Authorization": "Basic !!!notbase64"}, "malformed write key"),
+        ({"Authorization": "Digest abc"}, "malformed write key"),
+        ({"X-Write-Key": "sk_live_short"}, "malformed write key"),
+        ({"X-Write-Key": "sk_live_" + "A" * 32}, "unknown write key"),
+    ],
+)
 def test_bad_keys_get_401(client, headers, detail):
     r = client.post("/v1/track", json=track(), headers=headers)
     assert r.status_code == 401 and r.json()["detail"] == detail
@@ -117,7 +125,11 @@ def test_batch_with_some_bad_events_stores_the_rest_and_quarantines_them(client,
     assert [row[0] for row in stored(conn, project_id)] == [good["messageId"]]
     quarantine = rejected(conn, project_id)
     assert [q[0] for q in quarantine] == ["track_without_event", "not_an_object"]
-    assert orjson.loads(quarantine[0][1]) == bad1 and orjson.loads(quarantine[1][1]) == {"indexes": [2], "items": ["junk"]} and quarantine[0][2] == key[:12]
+    assert (
+        orjson.loads(quarantine[0][1]) == bad1
+        and orjson.loads(quarantine[1][1]) == {"indexes": [2], "items": ["junk"]}
+        and quarantine[0][2] == key[:12]
+    )
 
 
 def test_malformed_json_is_400_and_quarantined(client, project, conn):
@@ -150,8 +162,11 @@ def test_body_over_the_limit_is_413(client, project):
 def test_gzip_bodies_are_accepted(client, project, conn):
     project_id, key = project
     body = track()
-    r = client.post("/v1/track", content=gzip.compress(orjson.dumps(body)),
-                    headers={**basic(key), "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    r = client.post(
+        "/v1/track",
+        content=gzip.compress(orjson.dumps(body)),
+        headers={**basic(key), "Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
     assert r.status_code == 200 and stored(conn, project_id)[0][0] == body["messageId"]
 
 
@@ -165,9 +180,12 @@ def test_text_plain_beacon_body(client, project, conn):
 def test_single_endpoints_set_the_type(client, project, conn):
     project_id, key = project
     calls = {
-        "page": {"anonymousId": "a", "name": "Home"}, "screen": {"userId": "u", "name": "Main"},
-        "identify": {"userId": "u", "traits": {"email": "a@b.c"}}, "alias": {"userId": "u", "previousId": "a"},
-        "group": {"userId": "u", "groupId": "g"}, "track": {"userId": "u", "event": "E"},
+        "page": {"anonymousId": "a", "name": "Home"},
+        "screen": {"userId": "u", "name": "Main"},
+        "identify": {"userId": "u", "traits": {"email": "a@b.c"}},
+        "alias": {"userId": "u", "previousId": "a"},
+        "group": {"userId": "u", "groupId": "g"},
+        "track": {"userId": "u", "event": "E"},
     }
     for kind, body in calls.items():
         assert client.post(f"/v1/{kind}", json=body, headers=basic(key)).json() == {"success": True}
@@ -198,32 +216,45 @@ def test_concurrent_retries_store_once(settings, project, conn):
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
-                answers = await asyncio.gather(*(c.post("/v1/batch", content=batch, headers=basic(key)) for _ in range(8)))
+                answers = await asyncio.gather(
+                    *(c.post("/v1/batch", content=batch, headers=basic(key)) for _ in range(8))
+                )
         return [a.status_code for a in answers]
 
     assert asyncio.run(go()) == [200] * 8
-    assert conn.execute("SELECT count(*), count(DISTINCT message_id) FROM raw.events WHERE project_id = %s",
-                        (project_id,)).fetchone() == (50, 50)
+    assert conn.execute(
+        "SELECT count(*), count(DISTINCT message_id) FROM raw.events WHERE project_id = %s", (project_id,)
+    ).fetchone() == (50, 50)
 
 
 def test_hostile_strings_are_stored_safely(client, project, conn):
     project_id, key = project
     sql = "'); DROP TABLE raw.events; --"
     nasty = {
-        "type": "track", "event": sql, "userId": "u\u0000ser", "anonymousId": "a\\b\t\n\"c",
+        "type": "track",
+        "event": sql,
+        "userId": "u\u0000ser",
+        "anonymousId": 'a\\b\t\n"c',
         "messageId": "m-" + uuid.uuid4().hex,
-        "properties": {"nul": "x\u0000y", sql: sql, "big": "BIGNUM", "surrogate": "placeholder", "emoji": "\U0001F600"},
+        "properties": {"nul": "x\u0000y", sql: sql, "big": "BIGNUM", "surrogate": "placeholder", "emoji": "\U0001f600"},
         "context": {"userAgent": "UA \u0000 with nul", "ip": "not-an-ip"},
     }
     body = orjson.dumps(nasty).replace(b'"placeholder"', b'"\\ud800 lone"').replace(b'"BIGNUM"', b"1e400")
     r = client.post("/v1/track", content=body, headers=basic(key))
     assert r.status_code == 200, r.text
     (row,) = stored(conn, project_id)
-    assert row[0] == nasty["messageId"] and row[2] == sql and row[4] == "user" and row[3] == "a\\b\t\n\"c"
+    assert row[0] == nasty["messageId"] and row[2] == sql and row[4] == "user" and row[3] == 'a\\b\t\n"c'
     assert row[6] == "UA  with nul"
     props = row[8]["properties"]
-    assert props["nul"] == "xy" and props[sql] == sql and props["surrogate"] == "\ufffd lone" and props["emoji"] == "\U0001F600"
-    text = conn.execute("SELECT payload->'properties'->>'big' FROM raw.events WHERE project_id = %s", (project_id,)).fetchone()[0]
+    assert (
+        props["nul"] == "xy"
+        and props[sql] == sql
+        and props["surrogate"] == "\ufffd lone"
+        and props["emoji"] == "\U0001f600"
+    )
+    text = conn.execute(
+        "SELECT payload->'properties'->>'big' FROM raw.events WHERE project_id = %s", (project_id,)
+    ).fetchone()[0]
     assert text == "1" + "0" * 400  # jsonb numbers are exact numerics
     assert conn.execute("SELECT to_regclass('raw.events')").fetchone()[0] is not None
 
@@ -232,7 +263,9 @@ def test_huge_integers_are_stored_exactly(client, project, conn):
     project_id, key = project
     body = b'{"type":"track","event":"e","userId":"u","properties":{"n":123456789012345678901234567890123}}'
     assert client.post("/v1/track", content=body, headers=basic(key)).status_code == 200
-    n = conn.execute("SELECT payload->'properties'->'n' FROM raw.events WHERE project_id = %s", (project_id,)).fetchone()[0]
+    n = conn.execute(
+        "SELECT payload->'properties'->'n' FROM raw.events WHERE project_id = %s", (project_id,)
+    ).fetchone()[0]
     assert n == 123456789012345678901234567890123
 
 
@@ -242,7 +275,9 @@ def test_huge_integers_are_stored_exactly(client, project, conn):
 def test_capture_without_proxy(settings, project, conn):
     project_id, key = project
     with TestClient(create_app(settings), client=("198.51.100.20", 40000)) as c:
-        c.post("/v1/track", json=track(), headers={**basic(key), "X-Forwarded-For": "1.2.3.4", "User-Agent": "Beacon/1"})
+        c.post(
+            "/v1/track", json=track(), headers={**basic(key), "X-Forwarded-For": "1.2.3.4", "User-Agent": "Beacon/1"}
+        )
     row = stored(conn, project_id)[0]
     assert row[5] == "198.51.100.20" and row[6] == "Beacon/1"  # XFF from an untrusted peer is ignored
     assert row[8]["context"]["ip"] == "198.51.100.20" and row[8]["receivedAt"]
@@ -264,12 +299,20 @@ def test_forwarded_for_is_honoured_from_trusted_proxies(settings, project, conn)
 def test_cors_preflight_and_per_project_origins(client, new_key, conn):
     project_id, key = new_key(origins=("https://shop.example.com",))
     _, other_key = new_key(origins=("https://other.example.com",))
-    pre = client.options("/v1/batch", headers={
-        "Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    pre = client.options(
+        "/v1/batch",
+        headers={
+            "Origin": "https://shop.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert pre.status_code == 204
     assert pre.headers["access-control-allow-origin"] == "https://shop.example.com"
-    assert pre.headers["access-control-allow-headers"] == "authorization,content-type" and "POST" in pre.headers["access-control-allow-methods"]
+    assert (
+        pre.headers["access-control-allow-headers"] == "authorization,content-type"
+        and "POST" in pre.headers["access-control-allow-methods"]
+    )
     # Other projects of this database allow any origin (the default), so the preflight of another
     # origin passes; the request itself is refused for this key's project.
     r = client.post("/v1/track", json=track(), headers={**basic(key), "Origin": "https://evil.example"})
@@ -337,8 +380,13 @@ def test_health(client):
 def test_native_endpoint_202_with_rejections(client, project, conn):
     project_id, key = project
     events = [
-        {"event_type": "page_view", "visitor_id": "v1", "session_id": "s1", "timestamp": "2026-01-01T10:00:00Z",
-         "properties": {"url": "https://x.test/?utm_source=a", "utm_source": "a"}},
+        {
+            "event_type": "page_view",
+            "visitor_id": "v1",
+            "session_id": "s1",
+            "timestamp": "2026-01-01T10:00:00Z",
+            "properties": {"url": "https://x.test/?utm_source=a", "utm_source": "a"},
+        },
         {"event_type": "signup", "visitor_id": "v1", "user_id": "u1"},
         {"event_type": "broken"},
     ]
@@ -356,7 +404,9 @@ def test_native_endpoint_422_when_nothing_accepted(client, project, conn):
     project_id, key = project
     r = client.post("/api/v1/events", json={"events": [{"visitor_id": "v"}]}, headers=basic(key))
     assert r.status_code == 422 and r.json() == {
-        "accepted": 0, "rejected": [{"index": 0, "reason": "missing_type", "detail": "the event has no type"}]}
+        "accepted": 0,
+        "rejected": [{"index": 0, "reason": "missing_type", "detail": "the event has no type"}],
+    }
     assert client.post("/api/v1/events", json={"nope": 1}, headers=basic(key)).status_code == 400
     assert client.post("/api/v1/events", content=b"{", headers=basic(key)).status_code == 400
     assert [q[0] for q in rejected(conn, project_id)] == ["missing_type", "no_events", "malformed_json"]
@@ -368,24 +418,43 @@ def test_native_endpoint_422_when_nothing_accepted(client, project, conn):
 def test_partitions_exist_ahead_and_a_new_month_gets_one(settings, project, conn):
     project_id, key = project
     now = datetime.now(UTC)
-    names = {r[0] for r in conn.execute(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'raw.events'::regclass")}
+    names = {
+        r[0]
+        for r in conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'raw.events'::regclass"
+        )
+    }
     assert f"events_{now:%Y_%m}" in names
     app = create_app(settings)
     with TestClient(app) as c:
         app.state.runtime.clock = lambda: datetime(2031, 5, 17, 12, tzinfo=UTC)
         assert c.post("/v1/track", json=track(), headers=basic(key)).status_code == 200
-    part = conn.execute("SELECT tableoid::regclass::text FROM raw.events WHERE project_id = %s", (project_id,)).fetchone()[0]
+    part = conn.execute(
+        "SELECT tableoid::regclass::text FROM raw.events WHERE project_id = %s", (project_id,)
+    ).fetchone()[0]
     assert part == "raw.events_2031_05"
     assert conn.execute("SELECT to_regclass('raw.events_2031_08')").fetchone()[0] is not None
 
 
 def test_openapi_documents_the_contract(client):
     spec = client.get("/openapi.json").json()
-    assert {"/v1/batch", "/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/alias", "/v1/group",
-            "/api/v1/events", "/api/v1/health", "/api/v1/validate"} <= set(spec["paths"])
+    assert {
+        "/v1/batch",
+        "/v1/track",
+        "/v1/page",
+        "/v1/screen",
+        "/v1/identify",
+        "/v1/alias",
+        "/v1/group",
+        "/api/v1/events",
+        "/api/v1/health",
+        "/api/v1/validate",
+    } <= set(spec["paths"])
     assert set(spec["components"]["securitySchemes"]) == {"basic", "bearer", "writeKey"}
-    assert "batch" in spec["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert (
+        "batch"
+        in spec["paths"]["/v1/batch"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    )
 
 
 def test_basic_with_password_and_lowercase_scheme(client, project):
@@ -413,7 +482,11 @@ def test_large_groups_take_the_copy_path_with_the_same_rules(client, project, co
     body = orjson.dumps({"batch": big + [track(properties={"n": "OVERFLOW"})]}).replace(b'"OVERFLOW"', b"1e200000")
     r = client.post("/v1/batch", content=body, headers=basic(key))
     assert r.status_code == 200
-    assert [(x["index"], x["reason"]) for x in r.json()["rejected"]] == [(250, "track_without_event"), (251, "database_rejected")]
-    assert conn.execute("SELECT count(*), count(DISTINCT message_id) FROM raw.events WHERE project_id = %s",
-                        (project_id,)).fetchone() == (250, 250)
+    assert [(x["index"], x["reason"]) for x in r.json()["rejected"]] == [
+        (250, "track_without_event"),
+        (251, "database_rejected"),
+    ]
+    assert conn.execute(
+        "SELECT count(*), count(DISTINCT message_id) FROM raw.events WHERE project_id = %s", (project_id,)
+    ).fetchone() == (250, 250)
     assert sorted(q[0] for q in rejected(conn, project_id)) == ["database_rejected", "track_without_event"]

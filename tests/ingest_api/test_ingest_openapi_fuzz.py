@@ -1,5 +1,6 @@
 """schemathesis against /openapi.json of a real server: whatever it sends, with or without a key,
 no answer is a 5xx."""
+
 from __future__ import annotations
 
 import psycopg
@@ -23,8 +24,9 @@ def test_no_server_errors(live_server, key):
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=15, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=15, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+        )
         @given(case=operation.as_strategy())
         def check(case):
             for headers in (basic(key), {}):

@@ -1,4 +1,5 @@
 """Partitions created ahead and the optional retention (raw.drop_event_partitions)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,9 +10,13 @@ from ingest_api.partitions import drop_old_partitions, ensure_partitions
 
 
 def partitions(conn) -> set[str]:
-    return {r[0] for r in conn.execute(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " WHERE i.inhparent = 'raw.events'::regclass")}
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'raw.events'::regclass"
+        )
+    }
 
 
 def test_ensure_is_idempotent(conn):
@@ -26,11 +31,15 @@ def test_retention_drops_old_months_only(conn):
     today = date.today()
     keep = (today.year - 2001) * 12 + today.month - 3
     ensure_partitions(conn, date(2001, 1, 1), 2)
-    conn.execute("INSERT INTO raw.events (project_id, message_id, type, received_at, payload)"
-                 " VALUES ('old', 'm-old', 'track', '2001-01-15T00:00:00Z', '{}')")
+    conn.execute(
+        "INSERT INTO raw.events (project_id, message_id, type, received_at, payload)"
+        " VALUES ('old', 'm-old', 'track', '2001-01-15T00:00:00Z', '{}')"
+    )
     conn.execute("INSERT INTO raw.event_keys VALUES ('old', 'm-old', '2001-01-15T00:00:00Z')")
-    conn.execute("INSERT INTO raw.rejected_events (project_id, received_at, reason, payload)"
-                 " VALUES ('old', '2001-02-15T00:00:00Z', 'missing_ids', '{}')")
+    conn.execute(
+        "INSERT INTO raw.rejected_events (project_id, received_at, reason, payload)"
+        " VALUES ('old', '2001-02-15T00:00:00Z', 'missing_ids', '{}')"
+    )
     before = partitions(conn)
 
     dropped = drop_old_partitions(conn, keep)

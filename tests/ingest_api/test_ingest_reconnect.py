@@ -1,4 +1,5 @@
 """After a database restart the API reconnects at once: the first request after it is answered 200."""
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,13 @@ def track():
 
 
 def _ingest_backends(conn):
-    return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = 'touchline-ingest'"
-                                       " AND datname = current_database()")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'touchline-ingest'"
+            " AND datname = current_database()"
+        )
+    ]
 
 
 def test_connections_cut_by_a_restart_are_replaced_without_a_503(client, project, conn):

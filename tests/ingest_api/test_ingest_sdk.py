@@ -1,4 +1,5 @@
 """The real Segment Python SDK, unchanged, against a real server: its events land in raw.events."""
+
 from __future__ import annotations
 
 import uuid
@@ -23,8 +24,12 @@ def test_segment_sdk_events_are_stored(live_server, project, conn):
     for gzip in (False, True):
         _configure(live_server, key, errors, gzip)
         analytics.identify(f"user-{run}", {"email": "a@example.com", "plan": "pro"})
-        analytics.track(f"user-{run}", "Order Completed", {"revenue": 42.5, "currency": "EUR"},
-                        context={"ip": "203.0.113.10", "page": {"url": "https://shop.example.com/thanks"}})
+        analytics.track(
+            f"user-{run}",
+            "Order Completed",
+            {"revenue": 42.5, "currency": "EUR"},
+            context={"ip": "203.0.113.10", "page": {"url": "https://shop.example.com/thanks"}},
+        )
         analytics.page(f"user-{run}", "Docs", "Getting started", {"url": "https://example.com/docs"})
         analytics.screen(f"user-{run}", "App", "Home")
         analytics.group(f"user-{run}", "group-1", {"name": "ACME"})

@@ -1,4 +1,5 @@
 """`ingest_api.server.serve`: refuses a taken port with one line; migrates and serves otherwise."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Idle, half-sent and stalled connections are closed; connections beyond the limit are refused."""
+
 from __future__ import annotations
 
 import socket
@@ -54,8 +55,10 @@ def test_half_sent_headers_are_closed(guarded):
 def test_a_stalled_body_is_closed(guarded, project):
     _, key = project
     with socket.create_connection(("127.0.0.1", guarded)) as s:
-        s.sendall(f"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: {basic(key)['Authorization']}\r\n"
-                  "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\": ".encode())
+        s.sendall(
+            f"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: {basic(key)['Authorization']}\r\n"
+            'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"type": '.encode()
+        )
         assert closed_after(s, 5) < 2.5
 
 

@@ -1,5 +1,6 @@
 """The request log (TOUCHLINE_REQUEST_LOG): one line per request with method, path, status, ms and the
 key's display prefix, never a key, a query string or a body; an SDK's 401 or 404 shows in it."""
+
 from __future__ import annotations
 
 import logging

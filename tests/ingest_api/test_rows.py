@@ -1,4 +1,5 @@
 """ingest_api/rows.py is the one definition of the rows ingest writes: it must match the tables."""
+
 from __future__ import annotations
 
 from ingest_api.queries import sql
@@ -7,9 +8,14 @@ from ingest_api.rows import RAW_EVENT_COLUMNS, REJECTED_EVENT_COLUMNS, RawEvent,
 
 def columns(conn, table: str) -> list[str]:
     schema, name = table.split(".")
-    return [r[0] for r in conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
-        " ORDER BY ordinal_position", (schema, name))]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
+            " ORDER BY ordinal_position",
+            (schema, name),
+        )
+    ]
 
 
 def test_raw_event_fields_are_the_columns_of_raw_events_in_order(conn):

@@ -2,6 +2,7 @@
 another origin (http://localhost:PORT) than the API (http://127.0.0.1:PORT), with default options except
 the host settings their self-hosting docs give: page, identify, track, group and alias (where the SDK has
 one) each land exactly once in raw.events, on the raw contract of Segment messages."""
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,9 @@ def _visit_then_login(rows: list[dict], run: str, site: str, sdk: str) -> tuple[
 
 
 def test_analytics_next(site, live_server, project, conn):
-    run, rows, _ = _deliver(site, live_server, project, conn, "segment",
-                            ["page", "identify", "track", "group", "alias"])
+    run, rows, _ = _deliver(
+        site, live_server, project, conn, "segment", ["page", "identify", "track", "group", "alias"]
+    )
     anonymous, identify = _visit_then_login(rows, run, site, "segment")
     assert identify["payload"]["traits"] == {"email": f"ada-{run}@example.com", "plan": "pro"}
     track = _one(rows, "track", event="Order Completed", user_id=f"user-{run}", anonymous_id=anonymous)
@@ -72,8 +74,9 @@ def test_analytics_next(site, live_server, project, conn):
 
 
 def test_rudderstack_v3(site, live_server, project, conn):
-    run, rows, _ = _deliver(site, live_server, project, conn, "rudderstack",
-                            ["page", "identify", "track", "group", "alias"])
+    run, rows, _ = _deliver(
+        site, live_server, project, conn, "rudderstack", ["page", "identify", "track", "group", "alias"]
+    )
     anonymous, identify = _visit_then_login(rows, run, site, "rudderstack")
     assert identify["payload"]["context"]["traits"]["email"] == f"ada-{run}@example.com"
     track = _one(rows, "track", event="Order Completed", user_id=f"user-{run}")
@@ -96,12 +99,16 @@ def test_jitsu(site, live_server, project, conn):
 
 
 def test_posthog_js(site, live_server, project, conn):
-    run, rows, log = _deliver(site, live_server, project, conn, "posthog",
-                              ["page", "identify", "track", "group", "alias"])
+    run, rows, log = _deliver(
+        site, live_server, project, conn, "posthog", ["page", "identify", "track", "group", "alias"]
+    )
     anonymous, identify = _visit_then_login(rows, run, site, "posthog")
     traits = identify["payload"]["traits"]  # $set_once, then $set (posthog-js adds $initial_* and $current_url)
     assert {k: traits[k] for k in ("email", "plan", "first_plan")} == {
-        "email": f"ada-{run}@example.com", "plan": "pro", "first_plan": "free"}
+        "email": f"ada-{run}@example.com",
+        "plan": "pro",
+        "first_plan": "free",
+    }
     track = _one(rows, "track", event="Order Completed", user_id=f"user-{run}", anonymous_id=anonymous)
     assert track["payload"]["properties"]["revenue"] == 42.5
     assert track["payload"]["context"]["library"]["name"] == "web"

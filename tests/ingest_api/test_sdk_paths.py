@@ -1,6 +1,7 @@
 """The SDK paths' contract (FastAPI TestClient on the test database): keys on every new path, the
 configuration answers, body encodings and their limits, quarantine, retries, CORS for SDK headers,
 and PostHog's mapping onto the raw contract."""
+
 from __future__ import annotations
 
 import base64
@@ -37,13 +38,17 @@ def _ph(token=None, **kw):
 
 
 def stored(conn, project_id):
-    return conn.execute("SELECT type, event, anonymous_id, user_id, previous_id, payload FROM raw.events"
-                        " WHERE project_id = %s ORDER BY received_at, message_id", (project_id,)).fetchall()
+    return conn.execute(
+        "SELECT type, event, anonymous_id, user_id, previous_id, payload FROM raw.events"
+        " WHERE project_id = %s ORDER BY received_at, message_id",
+        (project_id,),
+    ).fetchall()
 
 
 def rejected(conn, project_id):
-    return conn.execute("SELECT reason, payload FROM raw.rejected_events WHERE project_id = %s ORDER BY rejected_id",
-                        (project_id,)).fetchall()
+    return conn.execute(
+        "SELECT reason, payload FROM raw.rejected_events WHERE project_id = %s ORDER BY rejected_id", (project_id,)
+    ).fetchall()
 
 
 # -- keys -------------------------------------------------------------------------------------------
@@ -80,14 +85,20 @@ def _call(client, method, path, body, header, key):
 def test_new_paths_answer_with_a_good_key_and_401_without(client, project, conn, method, path, body, header):
     project_id, key = project
     before = conn.execute("SELECT count(*) FROM raw.events").fetchone()[0]
-    for bad, detail in ((UNKNOWN, "unknown write key"), ("", "missing write key"), ("sk_live_short", "malformed write key")):
+    for bad, detail in (
+        (UNKNOWN, "unknown write key"),
+        ("", "missing write key"),
+        ("sk_live_short", "malformed write key"),
+    ):
         r = _call(client, method, path, body, header, bad)
         if bad == "" and "{key}" in path and not path.startswith("/sourceConfig") and "?" not in path:
             assert r.status_code in (401, 404)  # an empty path segment is no route at all
             continue
         assert r.status_code == 401, (bad, r.text)
         assert r.headers["content-type"] == "application/json"
-        assert r.json()["detail"] in ((detail, "malformed write key") if bad == "" else (detail,))  # "" is sent as empty
+        assert r.json()["detail"] in (
+            (detail, "malformed write key") if bad == "" else (detail,)
+        )  # "" is sent as empty
     assert conn.execute("SELECT count(*) FROM raw.events").fetchone()[0] == before  # nothing stored
     r = _call(client, method, path, body, header, key)
     assert r.status_code == 200, r.text
@@ -111,7 +122,9 @@ def test_jitsu_answers_json_and_takes_its_key_form(client, project, conn):
     r = client.post("/api/s/page", json=_seg(type="page"), headers={"X-Write-Key": f"{key[:12]}:{key[12:]}"})
     assert r.status_code == 200 and r.json() == {"ok": True}
     r = client.post("/api/s/track", json={"anonymousId": "a"}, headers={"X-Write-Key": f"{key}:secret"})
-    assert r.status_code == 200 and r.json()["ok"] is True and r.json()["rejected"][0]["reason"] == "track_without_event"
+    assert (
+        r.status_code == 200 and r.json()["ok"] is True and r.json()["rejected"][0]["reason"] == "track_without_event"
+    )
     assert [row[0] for row in stored(conn, project_id)] == ["page"]
     assert [q[0] for q in rejected(conn, project_id)] == ["track_without_event"]
 
@@ -122,8 +135,12 @@ def test_jitsu_answers_json_and_takes_its_key_form(client, project, conn):
 def test_segment_settings_point_back_here(client, project):
     _, key = project
     s = client.get(f"/v1/projects/{key}/settings").json()
-    assert s["integrations"]["Segment.io"] == {**s["integrations"]["Segment.io"], "apiKey": key,
-                                               "apiHost": "testserver/v1", "protocol": "http"}
+    assert s["integrations"]["Segment.io"] == {
+        **s["integrations"]["Segment.io"],
+        "apiKey": key,
+        "apiHost": "testserver/v1",
+        "protocol": "http",
+    }
     assert list(s["integrations"]) == ["Segment.io"] and s["metrics"]["sampleRate"] == 0
 
 
@@ -139,7 +156,9 @@ def test_posthog_config_and_flags(client, project):
     config = client.get(f"/array/{key}/config").json()
     assert config["token"] == key and config["sessionRecording"] is False and config["analytics"]["endpoint"] == "/e/"
     script = client.get(f"/array/{key}/config.js")
-    assert script.headers["content-type"].startswith("application/javascript") and "_POSTHOG_REMOTE_CONFIG" in script.text
+    assert (
+        script.headers["content-type"].startswith("application/javascript") and "_POSTHOG_REMOTE_CONFIG" in script.text
+    )
     flags = client.post("/flags/?v=2&config=true", json={"token": key, "distinct_id": "d-1"}).json()
     assert flags["flags"] == {} and flags["featureFlags"] == {} and flags["errorsWhileComputingFlags"] is False
     assert client.get("/flags/", params={"token": key}).status_code == 200
@@ -147,8 +166,11 @@ def test_posthog_config_and_flags(client, project):
 
 def test_segment_metrics_are_dropped(client, conn):
     before = conn.execute("SELECT count(*) FROM raw.events").fetchone()[0]
-    r = client.post("/v1/m", content=b'{"series":[{"type":"Counter","metric":"analytics_js.invoke","value":1}]}',
-                    headers={"Content-Type": "text/plain"})
+    r = client.post(
+        "/v1/m",
+        content=b'{"series":[{"type":"Counter","metric":"analytics_js.invoke","value":1}]}',
+        headers={"Content-Type": "text/plain"},
+    )
     assert r.status_code == 200
     assert conn.execute("SELECT count(*) FROM raw.events").fetchone()[0] == before
 
@@ -163,9 +185,16 @@ def test_posthog_bodies_in_every_encoding(client, project, conn):
         ("/e/?compression=gzip-js", gzip.compress(body()), {"Content-Type": "text/plain"}),
         ("/e/", gzip.compress(body()), {"Content-Type": "text/plain"}),  # gzip known by its magic bytes
         ("/batch/", gzip.compress(body()), {"Content-Encoding": "gzip", "Content-Type": "application/json"}),
-        ("/e/?compression=base64", b"data=" + quote(base64.b64encode(body())).encode(),
-         {"Content-Type": "application/x-www-form-urlencoded"}),
-        ("/e/", b"data=" + quote(base64.b64encode(body())).encode(), {"Content-Type": "application/x-www-form-urlencoded"}),
+        (
+            "/e/?compression=base64",
+            b"data=" + quote(base64.b64encode(body())).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        (
+            "/e/",
+            b"data=" + quote(base64.b64encode(body())).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        ),
         ("/e/", body(), {"Content-Type": "text/plain"}),
     ]
     for path, content, headers in cases:
@@ -178,8 +207,9 @@ def test_unreadable_bodies_are_quarantined_with_a_reason(client, project, conn):
     project_id, key = project
     r = client.post(f"/e/?compression=gzip-js&token={key}", content=b"\x1f\x8bnot really gzip")
     assert r.status_code == 400
-    r = client.post(f"/e/?token={key}", content=b"data=%%%not-base64",
-                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r = client.post(
+        f"/e/?token={key}", content=b"data=%%%not-base64", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert r.status_code == 400
     r = client.post("/api/s/track", content=b"{not json", headers={"X-Write-Key": key})
     assert r.status_code == 400 and r.headers["content-type"] == "application/json"
@@ -192,8 +222,14 @@ def test_limits_hold_after_decoding(client, project, conn):
     huge = orjson.dumps({"api_key": key, "batch": [_ph(properties={"x": "y" * 300_000})] * 2})
     assert len(huge) > 500 * 1024
     assert client.post("/e/?compression=gzip-js", content=gzip.compress(huge)).status_code == 413
-    assert client.post("/e/", content=b"data=" + quote(base64.b64encode(huge)).encode(),
-                       headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 413
+    assert (
+        client.post(
+            "/e/",
+            content=b"data=" + quote(base64.b64encode(huge)).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ).status_code
+        == 413
+    )
     big_event = orjson.dumps({"api_key": key, "batch": [_ph(properties={"x": "y" * 40_000}), _ph()]})
     r = client.post("/batch/", content=gzip.compress(big_event), headers={"Content-Encoding": "gzip"})
     assert r.status_code == 200 and [x["reason"] for x in r.json()["rejected"]] == ["too_large"]
@@ -203,15 +239,17 @@ def test_limits_hold_after_decoding(client, project, conn):
 def test_retries_of_every_sdk_are_stored_once(client, project, conn):
     project_id, key = project
     calls = [
-        ("/e/", orjson.dumps({"api_key": key, "batch": [_ph(), _ph()]}), {}),                      # PostHog uuid
-        ("/e/", orjson.dumps([{k: v for k, v in _ph(key).items() if k != "uuid"}]), {}),           # no uuid: content hash
-        ("/api/s/track", orjson.dumps(_seg(type="track")), {"X-Write-Key": key}),                  # Jitsu
+        ("/e/", orjson.dumps({"api_key": key, "batch": [_ph(), _ph()]}), {}),  # PostHog uuid
+        ("/e/", orjson.dumps([{k: v for k, v in _ph(key).items() if k != "uuid"}]), {}),  # no uuid: content hash
+        ("/api/s/track", orjson.dumps(_seg(type="track")), {"X-Write-Key": key}),  # Jitsu
         (f"/beacon/v1/batch?writeKey={key}", orjson.dumps({"batch": [_seg(type="track")]}), {}),  # RudderStack beacon
-        ("/v1/t", orjson.dumps({**_seg(), "writeKey": key}), {"X-Retry-Count": "1"}),              # analytics.js
+        ("/v1/t", orjson.dumps({**_seg(), "writeKey": key}), {"X-Retry-Count": "1"}),  # analytics.js
     ]
     for path, content, headers in calls:
         for _ in range(2):
-            assert client.post(path, content=content, headers={"Content-Type": "text/plain", **headers}).status_code == 200
+            assert (
+                client.post(path, content=content, headers={"Content-Type": "text/plain", **headers}).status_code == 200
+            )
     assert len(stored(conn, project_id)) == 6
 
 
@@ -221,8 +259,14 @@ def test_retries_of_every_sdk_are_stored_once(client, project, conn):
 def test_preflight_allows_the_headers_sdks_send(client, project):
     _, key = project
     asked = "authorization,content-type,anonymousid,sentat,rsa-retry-attempt,x-retry-count,x-write-key"
-    pre = client.options("/v1/track", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
-                                               "Access-Control-Request-Headers": asked})
+    pre = client.options(
+        "/v1/track",
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": asked,
+        },
+    )
     assert pre.status_code == 204 and pre.headers["access-control-allow-headers"] == asked
     assert pre.headers["access-control-allow-origin"] == "https://shop.example"
     assert pre.headers["access-control-allow-credentials"] == "true"
@@ -237,36 +281,80 @@ def test_preflight_allows_the_headers_sdks_send(client, project):
 
 def test_posthog_mapping():
     anon = "018f-device"
-    page = posthog.to_segment({
-        "event": "$pageview", "uuid": "u1", "timestamp": "2026-11-20T10:00:00Z",
-        "properties": {"distinct_id": anon, "$device_id": anon, "$is_identified": False, "$lib": "web",
-                       "$lib_version": "1.449.2", "$current_url": "https://shop.example/p?utm_source=news&x=1",
-                       "$pathname": "/p", "$referrer": "$direct", "title": "P", "utm_source": "news",
-                       "$raw_user_agent": "Mozilla/5.0", "$screen_width": 800, "$screen_height": 600,
-                       "token": "sk_live_secret", "$feature": "kept"}}, "2026-11-20T10:00:01Z")
-    assert page["properties"] == {"$is_identified": False, "$feature": "kept", "$referrer": "$direct"}  # no key, nothing twice
+    page = posthog.to_segment(
+        {
+            "event": "$pageview",
+            "uuid": "u1",
+            "timestamp": "2026-11-20T10:00:00Z",
+            "properties": {
+                "distinct_id": anon,
+                "$device_id": anon,
+                "$is_identified": False,
+                "$lib": "web",
+                "$lib_version": "1.449.2",
+                "$current_url": "https://shop.example/p?utm_source=news&x=1",
+                "$pathname": "/p",
+                "$referrer": "$direct",
+                "title": "P",
+                "utm_source": "news",
+                "$raw_user_agent": "Mozilla/5.0",
+                "$screen_width": 800,
+                "$screen_height": 600,
+                "token": "sk_live_secret",
+                "$feature": "kept",
+            },
+        },
+        "2026-11-20T10:00:01Z",
+    )
+    assert page["properties"] == {
+        "$is_identified": False,
+        "$feature": "kept",
+        "$referrer": "$direct",
+    }  # no key, nothing twice
     assert page["type"] == "page" and page["messageId"] == "u1" and page["anonymousId"] == anon and "userId" not in page
     assert page["sentAt"] == "2026-11-20T10:00:01Z" and page["timestamp"] == "2026-11-20T10:00:00Z"
-    assert page["context"]["page"] == {"url": "https://shop.example/p?utm_source=news&x=1", "path": "/p", "title": "P",
-                                       "search": "?utm_source=news&x=1"}
+    assert page["context"]["page"] == {
+        "url": "https://shop.example/p?utm_source=news&x=1",
+        "path": "/p",
+        "title": "P",
+        "search": "?utm_source=news&x=1",
+    }
     assert page["context"]["campaign"] == {"source": "news"} and page["context"]["userAgent"] == "Mozilla/5.0"
     assert page["context"]["library"] == {"name": "web", "version": "1.449.2"}
 
-    identify = posthog.to_segment({"event": "$identify", "distinct_id": "u-1", "$set": {"plan": "pro"},
-                                   "$set_once": {"plan": "free", "first": "a"},
-                                   "properties": {"$anon_distinct_id": anon, "$device_id": anon}})
+    identify = posthog.to_segment(
+        {
+            "event": "$identify",
+            "distinct_id": "u-1",
+            "$set": {"plan": "pro"},
+            "$set_once": {"plan": "free", "first": "a"},
+            "properties": {"$anon_distinct_id": anon, "$device_id": anon},
+        }
+    )
     assert (identify["type"], identify["userId"], identify["anonymousId"]) == ("identify", "u-1", anon)
     assert identify["traits"] == {"plan": "pro", "first": "a"}  # $set wins over $set_once
 
     server = posthog.to_segment({"event": "Order Completed", "distinct_id": "u-1", "properties": {"revenue": 5}})
-    assert (server["type"], server["event"], server["userId"], "anonymousId" in server) == ("track", "Order Completed", "u-1", False)
-    anonymous = posthog.to_segment({"event": "Clicked", "distinct_id": anon, "properties": {"$process_person_profile": False}})
+    assert (server["type"], server["event"], server["userId"], "anonymousId" in server) == (
+        "track",
+        "Order Completed",
+        "u-1",
+        False,
+    )
+    anonymous = posthog.to_segment(
+        {"event": "Clicked", "distinct_id": anon, "properties": {"$process_person_profile": False}}
+    )
     assert anonymous["anonymousId"] == anon and "userId" not in anonymous
 
     alias = posthog.to_segment({"event": "$create_alias", "distinct_id": "u-1", "properties": {"alias": "old-1"}})
     assert (alias["type"], alias["previousId"], alias["userId"]) == ("alias", "old-1", "u-1")
-    group = posthog.to_segment({"event": "$groupidentify", "distinct_id": "u-1", "properties": {
-        "$group_type": "company", "$group_key": "acme", "$group_set": {"name": "ACME"}}})
+    group = posthog.to_segment(
+        {
+            "event": "$groupidentify",
+            "distinct_id": "u-1",
+            "properties": {"$group_type": "company", "$group_key": "acme", "$group_set": {"name": "ACME"}},
+        }
+    )
     assert (group["type"], group["groupId"], group["traits"]) == ("group", "acme", {"name": "ACME"})
     person = posthog.to_segment({"event": "$set", "distinct_id": "u-1", "properties": {"$set": {"email": "a@b.c"}}})
     assert (person["type"], person["userId"], person["traits"]) == ("identify", "u-1", {"email": "a@b.c"})

@@ -1,6 +1,7 @@
 """The server SDKs, unchanged, from their packages (npm for Node, PyPI for Python) against a real server:
 each event lands exactly once in raw.events, on the raw contract of Segment messages. analytics-java
 (`POST /v1/import`) is reproduced request for request from its source, the one SDK not run itself."""
+
 from __future__ import annotations
 
 import base64
@@ -34,13 +35,16 @@ def _check_server_events(rows: list[dict], run: str, kinds: list[str]) -> None:
         assert alias["previous_id"] == f"legacy-{run}" and alias["user_id"] == f"user-{run}"
 
 
-@pytest.mark.parametrize(("sdk", "kinds", "library"), [
-    ("segment", FIVE, "@segment/analytics-node"),
-    ("rudderstack", FIVE, "analytics-node"),
-    ("jitsu", FIVE[:4], "@jitsu/js"),
-    ("jitsu-s2s", FIVE[:4], "@jitsu/js"),
-    ("posthog", FIVE, "posthog-node"),
-])
+@pytest.mark.parametrize(
+    ("sdk", "kinds", "library"),
+    [
+        ("segment", FIVE, "@segment/analytics-node"),
+        ("rudderstack", FIVE, "analytics-node"),
+        ("jitsu", FIVE[:4], "@jitsu/js"),
+        ("jitsu-s2s", FIVE[:4], "@jitsu/js"),
+        ("posthog", FIVE, "posthog-node"),
+    ],
+)
 def test_node_sdk(live_server, project, conn, sdk, kinds, library):
     need_node()
     project_id, key = project
@@ -66,8 +70,15 @@ def test_posthog_python(live_server, project, conn):
     run = uuid.uuid4().hex[:10]
     errors: list = []
     for gzip in (False, True):
-        client = Posthog(key, host=live_server, sync_mode=True, gzip=gzip, on_error=lambda e, batch: errors.append(e),
-                         max_retries=0, disable_geoip=False)
+        client = Posthog(
+            key,
+            host=live_server,
+            sync_mode=True,
+            gzip=gzip,
+            on_error=lambda e, batch: errors.append(e),
+            max_retries=0,
+            disable_geoip=False,
+        )
         user = f"user-{run}"
         client.set(distinct_id=user, properties={"email": f"ada-{run}@example.com", "plan": "pro"})
         client.capture("Order Completed", distinct_id=user, properties={"revenue": 42.5, "currency": "EUR"})
@@ -96,18 +107,35 @@ def test_analytics_java_import(client, project, conn):
     run = uuid.uuid4().hex[:10]
     batch = {
         "batch": [
-            {"type": "identify", "messageId": f"{run}-1", "userId": f"user-{run}", "traits": {"plan": "pro"},
-             "timestamp": "2026-11-20T10:00:00.000Z", "context": {"library": {"name": "analytics-java", "version": "3.5.1"}},
-             "integrations": {}},
-            {"type": "track", "messageId": f"{run}-2", "userId": f"user-{run}", "event": "Order Completed",
-             "properties": {"revenue": 42.5}, "timestamp": "2026-11-20T10:00:01.000Z",
-             "context": {"library": {"name": "analytics-java", "version": "3.5.1"}}, "integrations": {}},
+            {
+                "type": "identify",
+                "messageId": f"{run}-1",
+                "userId": f"user-{run}",
+                "traits": {"plan": "pro"},
+                "timestamp": "2026-11-20T10:00:00.000Z",
+                "context": {"library": {"name": "analytics-java", "version": "3.5.1"}},
+                "integrations": {},
+            },
+            {
+                "type": "track",
+                "messageId": f"{run}-2",
+                "userId": f"user-{run}",
+                "event": "Order Completed",
+                "properties": {"revenue": 42.5},
+                "timestamp": "2026-11-20T10:00:01.000Z",
+                "context": {"library": {"name": "analytics-java", "version": "3.5.1"}},
+                "integrations": {},
+            },
         ],
-        "sentAt": "2026-11-20T10:00:02.000Z", "context": {"library": {"name": "analytics-java", "version": "3.5.1"}},
+        "sentAt": "2026-11-20T10:00:02.000Z",
+        "context": {"library": {"name": "analytics-java", "version": "3.5.1"}},
         "sequence": 0,
     }
-    headers = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
-               "Content-Type": "application/json; charset=utf-8", "User-Agent": "analytics-java/3.5.1"}
+    headers = {
+        "Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode(),
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "analytics-java/3.5.1",
+    }
     for _ in range(2):  # the retry is stored once
         r = client.post("/v1/import", json=batch, headers=headers)
         assert r.status_code == 200 and r.json() == {"success": True}
@@ -121,8 +149,17 @@ def test_only_import_marks_messages_as_an_import(client, project, conn):
     project_id, key = project
     headers = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
     old = {"type": "track", "userId": "u-hist", "event": "Order Completed", "timestamp": "2009-03-01T10:00:00Z"}
-    assert client.post("/v1/batch", json={"batch": [{**old, "messageId": "not-import"}]}, headers=headers).status_code == 200
-    assert client.post("/v1/import", json={"batch": [{**old, "messageId": "import", "context": {"touchline": {"x": 1}}}]},
-                       headers=headers).status_code == 200
+    assert (
+        client.post("/v1/batch", json={"batch": [{**old, "messageId": "not-import"}]}, headers=headers).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/v1/import",
+            json={"batch": [{**old, "messageId": "import", "context": {"touchline": {"x": 1}}}]},
+            headers=headers,
+        ).status_code
+        == 200
+    )
     marks = {r["message_id"]: r["payload"].get("context", {}).get("touchline") for r in raw_rows(conn, project_id)}
     assert marks == {"not-import": None, "import": {"x": 1, "import": True}}

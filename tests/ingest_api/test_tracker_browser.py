@@ -3,6 +3,7 @@ from another origin than the API): consent withheld then given, load, scroll, a 
 input from the page, SPA navigation, offline then online, leaving the page. Checked against what the browser
 did: the raw events that landed, then, after a real core build and a real `dbt build`, marts.page_views and
 marts.sessions."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,11 @@ def _props(rows: list[dict], event: str) -> list[dict]:
 def test_touchline_js_visit_lands_and_page_views_mart_says_what_the_browser_did(tracker_db, tmp_path):
     need_browser()
     url = tracker_db
-    with psycopg.connect(url, autocommit=True) as conn, static_site() as site, \
-            serving(IngestSettings(DATABASE_URL=url, commit_timeout_s=10.0)) as api:
+    with (
+        psycopg.connect(url, autocommit=True) as conn,
+        static_site() as site,
+        serving(IngestSettings(DATABASE_URL=url, commit_timeout_s=10.0)) as api,
+    ):
         project_id, key = create_key(conn, f"tracker {uuid.uuid4().hex[:8]}", "live")
         did = _visit(site, api, key)
 
@@ -65,6 +69,7 @@ def test_touchline_js_visit_lands_and_page_views_mart_says_what_the_browser_did(
 
         def ended_twice() -> bool:
             return len(_props(raw_rows(conn, project_id), "Page Ended")) >= 2
+
         assert wait_for(ended_twice, 30), [(r["type"], r["event"]) for r in raw_rows(conn, project_id)]
         rows = raw_rows(conn, project_id)
 
@@ -92,8 +97,10 @@ def test_touchline_js_visit_lands_and_page_views_mart_says_what_the_browser_did(
     assert set(ended) == {view1, view2}
     pings = _props(rows, "Page Ping")
     assert {p["page_view_id"] for p in pings} == {view1, view2}
-    engaged = {v: max([p["engaged_seconds"] for p in pings if p["page_view_id"] == v] + [ended[v]["engaged_seconds"]])
-               for v in (view1, view2)}
+    engaged = {
+        v: max([p["engaged_seconds"] for p in pings if p["page_view_id"] == v] + [ended[v]["engaged_seconds"]])
+        for v in (view1, view2)
+    }
     # engaged time never exceeds the time on the page (page clock, ms; a second of rounding)
     marks = did["marks"]
     assert 3 <= engaged[view1] <= (marks["navigated"] - marks["loaded"]) / 1000 + 1
@@ -106,14 +113,28 @@ def test_touchline_js_visit_lands_and_page_views_mart_says_what_the_browser_did(
         views = conn.execute(
             "SELECT page_view_id, url, path, referrer, page_view_index, is_exit, seconds_to_next_view,"
             " engaged_seconds, max_scroll_depth, heartbeats, has_page_end, session_id, blended_user_id"
-            " FROM marts.page_views WHERE project_id = %s ORDER BY viewed_at", (project_id,)).fetchall()
-        event_at = dict(conn.execute("SELECT message_id, event_at FROM core.events WHERE message_id = ANY(%s)",
-                                     ([view1, view2],)).fetchall())
-        session = conn.execute("SELECT session_id, page_views, events, engaged_seconds, duration_seconds"
-                               " FROM marts.sessions WHERE project_id = %s", (project_id,)).fetchall()
+            " FROM marts.page_views WHERE project_id = %s ORDER BY viewed_at",
+            (project_id,),
+        ).fetchall()
+        event_at = dict(
+            conn.execute(
+                "SELECT message_id, event_at FROM core.events WHERE message_id = ANY(%s)", ([view1, view2],)
+            ).fetchall()
+        )
+        session = conn.execute(
+            "SELECT session_id, page_views, events, engaged_seconds, duration_seconds"
+            " FROM marts.sessions WHERE project_id = %s",
+            (project_id,),
+        ).fetchall()
 
     assert [v[0] for v in views] == [view1, view2]
-    assert views[0][1:6] == (first["payload"]["properties"]["url"], "/pages/touchline.html", None, 1, False)  # direct: no referrer
+    assert views[0][1:6] == (
+        first["payload"]["properties"]["url"],
+        "/pages/touchline.html",
+        None,
+        1,
+        False,
+    )  # direct: no referrer
     assert views[1][1:6] == (f"{site}/pages/pricing?plan=pro", "/pages/pricing", views[0][1], 2, True)
     assert views[0][6] == pytest.approx((event_at[view2] - event_at[view1]).total_seconds(), abs=0.01)
     assert views[1][6] is None

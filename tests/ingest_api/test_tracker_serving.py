@@ -1,4 +1,5 @@
 """`GET /t.js`: touchline.js served small, cached, gzip, and under a project's own path."""
+
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ def test_tracker_is_served_gzip_small_and_cacheable(client):
     assert "max-age=3600" in r.headers["cache-control"]
     wire = int(r.headers["content-length"])
     assert wire <= 5 * 1024, f"touchline.js is {wire} bytes gzipped; the budget is 5 KB"
-    assert b"library: { name: \"touchline.js\"" in r.content  # the decoded tracker itself
+    assert b'library: { name: "touchline.js"' in r.content  # the decoded tracker itself
     again = client.get("/t.js", headers={"if-none-match": r.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
     plain = client.get("/t.js", headers={"accept-encoding": "identity"})

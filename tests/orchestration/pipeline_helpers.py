@@ -1,4 +1,5 @@
 """Shared helpers of the pipeline tests: a clean warehouse, raw rows, one core run, table snapshots."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,22 +29,60 @@ SNAPSHOT_TABLES = {
 
 
 def reset(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE raw.events, raw.event_keys, core.geo_lookup, core.device_lookup,"
-                 " ops.profile_set_once_snapshot")
+    conn.execute(
+        "TRUNCATE raw.events, raw.event_keys, core.geo_lookup, core.device_lookup, ops.profile_set_once_snapshot"
+    )
     build.full_refresh(conn)
     conn.execute("SELECT raw.ensure_event_partitions('2026-09-01', 4)")
 
 
-def event(mid, typ, minutes, anon=None, user=None, url="https://shop.example/", ref=None, name=None, prev=None,
-          traits=None, ua=CHROME, ip="81.2.69.160", received_delay_min=0.0, skew_min=0.0, project="p"):
+def event(
+    mid,
+    typ,
+    minutes,
+    anon=None,
+    user=None,
+    url="https://shop.example/",
+    ref=None,
+    name=None,
+    prev=None,
+    traits=None,
+    ua=CHROME,
+    ip="81.2.69.160",
+    received_delay_min=0.0,
+    skew_min=0.0,
+    project="p",
+):
     """A raw.events row; skew_min shifts the client clock (timestamp and sentAt alike)."""
     true_at = T0 + dt.timedelta(minutes=minutes)
     received = true_at + dt.timedelta(minutes=received_delay_min, seconds=0.05)
     skew = dt.timedelta(minutes=skew_min)
-    payload = {"messageId": mid, "type": typ, "anonymousId": anon, "userId": user, "event": name,
-               "previousId": prev, "traits": traits, "context": {"page": {"url": url, "referrer": ref}}}
-    return (project, mid, typ, name, anon, user, prev, true_at + skew,
-            received - dt.timedelta(seconds=0.05) + skew, received, ip, ua, "k", json.dumps(payload))
+    payload = {
+        "messageId": mid,
+        "type": typ,
+        "anonymousId": anon,
+        "userId": user,
+        "event": name,
+        "previousId": prev,
+        "traits": traits,
+        "context": {"page": {"url": url, "referrer": ref}},
+    }
+    return (
+        project,
+        mid,
+        typ,
+        name,
+        anon,
+        user,
+        prev,
+        true_at + skew,
+        received - dt.timedelta(seconds=0.05) + skew,
+        received,
+        ip,
+        ua,
+        "k",
+        json.dumps(payload),
+    )
 
 
 def insert_raw(conn: psycopg.Connection, rows) -> None:

@@ -1,4 +1,5 @@
 """core build against the generator's ground truth, incremental runs against a full rebuild."""
+
 import datetime as dt
 
 import pytest
@@ -25,8 +26,10 @@ def test_every_session_and_user_matches_ground_truth(conn, dataset):
     run_core(conn)
     truth = dataset.truth["events"]  # messageId -> [session key (first messageId), user]
     first = dict(conn.execute("SELECT session_id, message_id FROM core.events WHERE session_event_sequence = 1"))
-    got = {m: [first.get(s), u] for m, s, u in conn.execute(
-        "SELECT message_id, session_id, user_key FROM core.events WHERE NOT is_bot")}
+    got = {
+        m: [first.get(s), u]
+        for m, s, u in conn.execute("SELECT message_id, session_id, user_key FROM core.events WHERE NOT is_bot")
+    }
     bots = {m for (m,) in conn.execute("SELECT message_id FROM core.events WHERE is_bot")}
     assert bots == set(dataset.truth["bots"])
     assert set(got) == set(truth)
@@ -43,24 +46,38 @@ def test_incremental_runs_with_late_and_duplicate_events_equal_full_refresh(conn
     _load(conn, dataset)
     conn.execute("CREATE TEMP TABLE all_raw AS SELECT * FROM raw.events")
     conn.execute("TRUNCATE raw.events")
-    cuts = [r[0] for r in conn.execute(
-        "SELECT percentile_disc(ARRAY[0.2, 0.45, 0.7, 0.9]) WITHIN GROUP (ORDER BY received_at) FROM all_raw")][0]
+    cuts = [
+        r[0]
+        for r in conn.execute(
+            "SELECT percentile_disc(ARRAY[0.2, 0.45, 0.7, 0.9]) WITHIN GROUP (ORDER BY received_at) FROM all_raw"
+        )
+    ][0]
     bounds = [dt.datetime(1970, 1, 1, tzinfo=dt.UTC), *cuts, dt.datetime(2100, 1, 1, tzinfo=dt.UTC)]
     from_cut = held_read = held_total = 0
     for lo, hi in zip(bounds, bounds[1:]):
-        conn.execute(f"INSERT INTO raw.events ({RAW_COLS}) SELECT {RAW_COLS} FROM all_raw"
-                     " WHERE received_at >= %s AND received_at < %s", (lo, hi))
+        conn.execute(
+            f"INSERT INTO raw.events ({RAW_COLS}) SELECT {RAW_COLS} FROM all_raw"
+            " WHERE received_at >= %s AND received_at < %s",
+            (lo, hi),
+        )
         # a retried copy of some already-delivered events, received again later
-        conn.execute(f"INSERT INTO raw.events ({RAW_COLS}) SELECT project_id, message_id, type, event, anonymous_id,"
-                     " user_id, previous_id, event_timestamp, sent_at, %s, ip, user_agent, key_prefix, payload"
-                     " FROM all_raw WHERE received_at < %s AND md5(message_id) LIKE '0%%'", (hi, lo))
+        conn.execute(
+            f"INSERT INTO raw.events ({RAW_COLS}) SELECT project_id, message_id, type, event, anonymous_id,"
+            " user_id, previous_id, event_timestamp, sent_at, %s, ip, user_agent, key_prefix, payload"
+            " FROM all_raw WHERE received_at < %s AND md5(message_id) LIKE '0%%'",
+            (hi, lo),
+        )
         stats = run_core(conn)
         from_cut += stats["devices_read_from_cut"]
         held_read += stats["held_events_read"]
-        held_total += conn.execute("SELECT count(*) FROM core.events WHERE NOT is_bot").fetchone()[0] - stats["new_events"]
+        held_total += (
+            conn.execute("SELECT count(*) FROM core.events WHERE NOT is_bot").fetchone()[0] - stats["new_events"]
+        )
     # the runs read devices from their cut, not their whole history, and still equal the full rebuild below
     assert from_cut > 0 and held_read < held_total / 2
-    late = conn.execute("SELECT count(*) FROM all_raw WHERE received_at - event_timestamp > interval '1 day'").fetchone()[0]
+    late = conn.execute(
+        "SELECT count(*) FROM all_raw WHERE received_at - event_timestamp > interval '1 day'"
+    ).fetchone()[0]
     assert late > 0
     incremental = snapshot(conn)
     assert run_core(conn)["new_events"] == 0

@@ -17,9 +17,15 @@ def logged(conn, after: int) -> set[tuple]:
 
 
 def test_builds_log_persons_and_sessions_they_change(db):
-    insert_raw(db, [event("a1", "page", 0, anon="d1"), event("a2", "page", 10, anon="d1"),
-                    event("a3", "page", 50, anon="d1"),                        # 40 min later: a second session
-                    event("b1", "identify", 0, anon="d2", user="u2")])
+    insert_raw(
+        db,
+        [
+            event("a1", "page", 0, anon="d1"),
+            event("a2", "page", 10, anon="d1"),
+            event("a3", "page", 50, anon="d1"),  # 40 min later: a second session
+            event("b1", "identify", 0, anon="d2", user="u2"),
+        ],
+    )
     run_core(db)
     # the first build (core was empty): `all`, nothing finer
     assert logged(db, 0) == {("all", None, None)}
@@ -28,8 +34,13 @@ def test_builds_log_persons_and_sessions_they_change(db):
     assert sessions["a1"] != sessions["a3"]
 
     # a late page bridges d1's sessions (one vanishes), d1 identifies as u1 two days later; d2 is untouched
-    insert_raw(db, [event("a4", "page", 30, anon="d1", received_delay_min=2 * 24 * 60),
-                    event("a5", "identify", 2 * 24 * 60, anon="d1", user="u1")])
+    insert_raw(
+        db,
+        [
+            event("a4", "page", 30, anon="d1", received_delay_min=2 * 24 * 60),
+            event("a5", "identify", 2 * 24 * 60, anon="d1", user="u1"),
+        ],
+    )
     run_core(db)
     merged = db.execute("SELECT DISTINCT session_id FROM core.events WHERE message_id IN ('a1', 'a3')").fetchall()
     assert len(merged) == 1
@@ -37,8 +48,10 @@ def test_builds_log_persons_and_sessions_they_change(db):
     # an identify never starts a session: a5, two days after d1's last page, is sessionless
     assert db.execute("SELECT session_id FROM core.events WHERE message_id = 'a5'").fetchone()[0] is None
     assert logged(db, first) == {
-        ("person", "d1", None), ("person", "u1", None),              # before and after the re-stitch
-        ("session", sessions["a1"], day0), ("session", sessions["a3"], day0),  # rewritten / vanished
+        ("person", "d1", None),
+        ("person", "u1", None),  # before and after the re-stitch
+        ("session", sessions["a1"], day0),
+        ("session", sessions["a3"], day0),  # rewritten / vanished
     }
     assert ("person", "u2", None) not in logged(db, first)
 
@@ -55,6 +68,7 @@ def test_consumed_rows_are_pruned_and_full_refresh_logs_all(db):
     run_core(db)
     assert db.execute("SELECT min(seq) FROM core.change_log").fetchone()[0] == top
     from orchestration.core import build
+
     build.full_refresh(db)
     run_core(db)
     assert db.execute("SELECT kind FROM core.change_log ORDER BY seq DESC LIMIT 1").fetchone() == ("all",)

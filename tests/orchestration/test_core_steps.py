@@ -1,6 +1,7 @@
 """The core build's declared steps: every SQL step's header says what it reads, writes and creates, the
 header is honest (the SQL touches nothing else), and every table a step reads is declared by a migration or
 created by an earlier step of the run."""
+
 import re
 from pathlib import Path
 
@@ -10,12 +11,18 @@ from orchestration.core import build
 from orchestration.identity import aliases
 
 ROOT = Path(build.__file__).resolve().parents[2]
-MIGRATIONS = [*sorted((ROOT / "ingest_api" / "migrations").glob("*.sql")),
-              *sorted((ROOT / "orchestration" / "migrations").glob("*.sql"))]
+MIGRATIONS = [
+    *sorted((ROOT / "ingest_api" / "migrations").glob("*.sql")),
+    *sorted((ROOT / "orchestration" / "migrations").glob("*.sql")),
+]
 # the whole run, in order: staging, the build's steps in its transaction, then profiles
-RUN = [build.Step("stage_batch", params=("since", "full_refresh")), build.Step("empty_core", params=("watermark",)),
-       *build.CORE_BUILD_STEPS,
-       build.Step("profile_rules"), build.Step("build_profiles", params=("default_rule",))]
+RUN = [
+    build.Step("stage_batch", params=("since", "full_refresh")),
+    build.Step("empty_core", params=("watermark",)),
+    *build.CORE_BUILD_STEPS,
+    build.Step("profile_rules"),
+    build.Step("build_profiles", params=("default_rule",)),
+]
 KEYWORDS = {"select", "lateral", "only", "unnest", "jsonb_each", "regexp_matches"}
 
 
@@ -59,14 +66,22 @@ def touched_tables(text: str) -> tuple[set[str], set[str]]:
     sql = re.sub(r"(extract\(\s*\w+|substring\([^()]*?)\s+FROM\b", r"\1,", sql)  # FROM of functions
     sql = sql.replace("DISTINCT FROM", "DISTINCT_FROM")
     ctes = set(re.findall(r"(\w+) AS (?:MATERIALIZED )?\(", sql))
-    written = set(re.findall(r"\b(?:INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\s+([a-z_]+(?:\.[a-z_]+)?)(?![\w.])(?!\s*\()", sql))
-    written |= {t for group in re.findall(r"TRUNCATE\s+([a-z_., \n]+);", sql)
-                for t in re.split(r"[,\s]+", group) if t}
+    written = set(
+        re.findall(r"\b(?:INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\s+([a-z_]+(?:\.[a-z_]+)?)(?![\w.])(?!\s*\()", sql)
+    )
+    written |= {t for group in re.findall(r"TRUNCATE\s+([a-z_., \n]+);", sql) for t in re.split(r"[,\s]+", group) if t}
     read = set(re.findall(r"\b(?:FROM|JOIN|USING)\s+([a-z_]+(?:\.[a-z_]+)?)(?![\w.])(?!\s*\()", sql))
     created = set(re.findall(r"CREATE TEMP TABLE (\w+)", sql))
+
     def clean(names: set[str]) -> set[str]:  # column references such as b.event_at are not tables
-        return {n for n in names if n not in ctes and n not in KEYWORDS and n not in created
-                and ("." not in n or n.split(".")[0] in ("core", "ops", "raw"))}
+        return {
+            n
+            for n in names
+            if n not in ctes
+            and n not in KEYWORDS
+            and n not in created
+            and ("." not in n or n.split(".")[0] in ("core", "ops", "raw"))
+        }
 
     return clean(read) - clean(written), clean(written)
 
@@ -88,8 +103,9 @@ def test_headers_are_honest():
         read, written = touched_tables(text)
         declared = h.get("reads", set()) | h.get("writes", set()) | h.get("creates", set())
         assert read <= declared, f"{step.file} reads {sorted(read - declared)} without declaring them"
-        assert written <= h.get("writes", set()) | h.get("creates", set()), \
+        assert written <= h.get("writes", set()) | h.get("creates", set()), (
             f"{step.file} writes {sorted(written - h.get('writes', set()))} without declaring them"
+        )
         assert set(re.findall(r"CREATE TEMP TABLE (\w+)", text)) == h.get("creates", set()), step.file
 
 
@@ -108,7 +124,9 @@ def test_every_table_a_step_reads_is_provided_before_it():
 
 
 def test_the_check_catches_a_step_that_reads_what_nobody_provides():
-    text = "-- step x\n-- reads: core.events, nowhere_table\n--\nSELECT * FROM core.events JOIN nowhere_table USING (a);"
+    text = (
+        "-- step x\n-- reads: core.events, nowhere_table\n--\nSELECT * FROM core.events JOIN nowhere_table USING (a);"
+    )
     h = header(text)
     assert h["reads"] - migration_tables() == {"nowhere_table"}
     assert touched_tables(text)[0] == {"core.events", "nowhere_table"}

@@ -2,6 +2,7 @@
 
 Real processes: `touchline materialize` subprocesses against the test database and a Dagster instance
 with PostgreSQL storage (TOUCHLINE_HOME in a temporary folder), killed with SIGKILL where it matters."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,9 +50,13 @@ def instance(env):
 
 
 def materialize(env, *args, wait="600") -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "touchline"), "materialize", "--select", CORE, *args],
-                            env={**env, "TOUCHLINE_RUN_LOCK_WAIT_S": wait},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [str(BIN / "touchline"), "materialize", "--select", CORE, *args],
+        env={**env, "TOUCHLINE_RUN_LOCK_WAIT_S": wait},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _load(conn, dataset):
@@ -102,9 +107,12 @@ def test_two_materializations_at_once_give_the_tables_of_one_full_refresh(conn, 
     runs = instance.get_runs()
     assert len(runs) >= 2 and all(r.status == DagsterRunStatus.SUCCESS for r in runs[:2])
     # no event lost its geo to a mixed batch: every event whose IP has a country has that country
-    assert conn.execute("""SELECT count(*) FROM core.events e JOIN raw.events r USING (project_id, message_id)
+    assert (
+        conn.execute("""SELECT count(*) FROM core.events e JOIN raw.events r USING (project_id, message_id)
                            JOIN core.geo_lookup g ON g.ip = r.ip
-                           WHERE g.country IS NOT NULL AND e.country IS DISTINCT FROM g.country""").fetchone()[0] == 0
+                           WHERE g.country IS NOT NULL AND e.country IS DISTINCT FROM g.country""").fetchone()[0]
+        == 0
+    )
     assert conn.execute("SELECT count(*) FROM core.events WHERE country IS NOT NULL").fetchone()[0] > 0
     incremental = snapshot(conn)
     assert int(incremental["core.events"].split(":")[0]) > 5000
@@ -154,6 +162,7 @@ def test_the_daemon_sensor_marks_a_dead_run_failed(conn, env, instance, dataset)
 
     _load(conn, dataset)
     p = materialize(env)
+
     def started():
         row = conn.execute("SELECT run_id FROM ops.core_runs WHERE holds_lock_since IS NOT NULL").fetchone()
         run = row and instance.get_run_by_id(row[0])
@@ -164,14 +173,23 @@ def test_the_daemon_sensor_marks_a_dead_run_failed(conn, env, instance, dataset)
     p.wait(30)
     run = instance.get_runs(limit=1)[0]
     assert run.status == DagsterRunStatus.STARTED
-    _wait_for(lambda: conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                                   (f"touchline run {run.run_id[:8]}",)).fetchone()[0] == 0, p,
-              what="the server to end the killed run's session")
+    _wait_for(
+        lambda: (
+            conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                (f"touchline run {run.run_id[:8]}",),
+            ).fetchone()[0]
+            == 0
+        ),
+        p,
+        what="the server to end the killed run's session",
+    )
     from orchestration.resources import PostgresResource
 
     sensor = defs.resolve_sensor_def("reconcile_dead_runs")
-    with build_sensor_context(instance=instance,
-                              resources={"db": PostgresResource(database_url=env["DATABASE_URL"])}) as ctx:
+    with build_sensor_context(
+        instance=instance, resources={"db": PostgresResource(database_url=env["DATABASE_URL"])}
+    ) as ctx:
         result = sensor(ctx)
     assert run.run_id[:8] in str(result.skip_message if hasattr(result, "skip_message") else result)
     assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
