@@ -106,7 +106,6 @@ def main() -> int:
             with cur.copy("COPY (SELECT * FROM raw.events) TO STDOUT") as out:
                 for chunk in out:
                     buf += chunk
-            t_out = time.perf_counter() - t
             t = time.perf_counter()
             with cur.copy("COPY copy_probe FROM STDIN") as cp:
                 cp.write(bytes(buf))

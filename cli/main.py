@@ -268,10 +268,8 @@ def stop_groups(procs: list[subprocess.Popen], timeout: float = 20.0) -> None:
             os.killpg(p.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     for p in procs:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
         with contextlib.suppress(ProcessLookupError):  # stragglers of the group, and the child if still up
             os.killpg(p.pid, signal.SIGKILL)
         p.wait()
@@ -283,10 +281,8 @@ def cmd_stop(args) -> int:
     pidfile = settings.home / "dev.pids"
     if pidfile.exists():
         for pid in pidfile.read_text().split():
-            try:
+            with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
                 os.killpg(int(pid), signal.SIGTERM)  # each child leads a process group of its own
-            except (ProcessLookupError, ValueError, PermissionError):
-                pass
         pidfile.unlink(missing_ok=True)
     if not settings.database_url:
         print("stopped embedded PostgreSQL" if db.stop_embedded() else "embedded PostgreSQL was not running")

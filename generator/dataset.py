@@ -81,7 +81,7 @@ def _deliver(sim: Simulation) -> Dataset:
         app = dev.kind == "app"
         if s.late:
             base = end - rng.randrange(2 * HOUR)
-            for j, (t, msg) in enumerate(s.events):
+            for j, (_t, msg) in enumerate(s.events):
                 recv = base + j * 40
                 msg["sentAt"] = iso(recv - 25 + skew)
                 recs.append((recv, seq, skew, msg))

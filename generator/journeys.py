@@ -286,6 +286,7 @@ class Simulation:
         self.run_plan(plan)
         if p.ids and rng.random() < 0.05:
             self.server_events(p, rng.randint(1, 3))
+        return None
 
     def pick_kind(self, first=False) -> str:
         r = self.rng.random()

@@ -55,6 +55,7 @@ class ProjectCORSMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
+        return None
 
     async def _preflight(self, origin: str, allowed: bool, requested: str | None, send: Send) -> None:
         headers = [(b"vary", b"Origin, Access-Control-Request-Headers"), (b"content-length", b"0")]

@@ -13,6 +13,7 @@ waiting: a request never hangs on a database that is down.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -37,10 +38,8 @@ async def connect(url: str, timeout: float) -> psycopg.AsyncConnection:
 async def close_quietly(conn: psycopg.AsyncConnection | None) -> None:
     """Close a connection being thrown away: briefly, and never raising."""
     if conn is not None:
-        try:
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(conn.close(), 0.2)
-        except Exception:
-            pass
 
 
 class Database:

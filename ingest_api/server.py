@@ -105,15 +105,15 @@ def uvicorn_options() -> dict:
     """uvicorn settings of the ingest API (also used by the tests' servers)."""
     from ingest_api.config import IngestSettings
 
-    return dict(
-        loop="uvloop",
-        http=GuardedProtocol,
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        proxy_headers=False,  # X-Forwarded-For is judged by the app against trusted_proxies
-        server_header=False,
-        backlog=4096,
-        timeout_keep_alive=IngestSettings().keepalive_timeout_s,
-        timeout_graceful_shutdown=10,
-    )
+    return {
+        "loop": "uvloop",
+        "http": GuardedProtocol,
+        "lifespan": "on",
+        "access_log": False,
+        "log_level": "warning",
+        "proxy_headers": False,  # X-Forwarded-For is judged by the app against trusted_proxies
+        "server_header": False,
+        "backlog": 4096,
+        "timeout_keep_alive": IngestSettings().keepalive_timeout_s,
+        "timeout_graceful_shutdown": 10,
+    }

@@ -229,7 +229,7 @@ def test_bi_login_connects_over_tcp_with_a_password_and_reads_marts_only(tmp_pat
         ).stdout.strip()
         with psycopg.connect(su, autocommit=True) as admin:
             admin.execute("CREATE TABLE IF NOT EXISTS marts.bi_probe AS SELECT 42 AS answer")
-        tcp = dict(host="127.0.0.1", port=port, dbname=database, connect_timeout=5)
+        tcp = {"host": "127.0.0.1", "port": port, "dbname": database, "connect_timeout": 5}
         with psycopg.connect(**tcp, user="metabase", password=password) as bi:
             assert bi.execute("SELECT answer FROM marts.bi_probe").fetchone() == (42,)
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

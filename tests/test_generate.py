@@ -4,6 +4,7 @@ rules of docs/architecture.md §4 (re-derived here from the messages alone), and
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -200,7 +201,7 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
         evs.sort(key=lambda e: e[:3])
         times = {mid: t for t, _, mid, _ in evs}
         sessions, cur = [], None
-        for t, _, mid, m in evs:
+        for t, _, _mid, m in evs:
             camp = campaign_of(m)
             if (
                 cur is None
@@ -234,7 +235,7 @@ def test_truth_matches_the_rules_re_derived_from_the_messages(ds):
             assert ts["stream"] == stream and ts["user"] == user and ts["events"] == len(s["events"]) + joined[key]
             assert s["last"] - s["start"] < 24 * gen.HOUR
         # margins against clock noise: no campaign-only splits, more than 45 min between sessions
-        for a, b in zip(sessions, sessions[1:]):
+        for a, b in itertools.pairwise(sessions):
             assert b["start"] - a["last"] > 45 * gen.MIN
     assert derived_sessions == len(truth["sessions"])
     interactive.sort()

@@ -92,7 +92,7 @@ def test_bodies_nested_beyond_any_parser_are_400_and_quarantined(client, project
 
 
 def test_a_deep_batch_context_is_too_deep_for_each_event(client, project, conn):
-    project_id, key = project
+    _project_id, key = project
     r = client.post("/v1/batch", json={"batch": [track(), track()], "context": {"x": nested(300)}}, headers=basic(key))
     assert r.status_code == 200
     assert [x["reason"] for x in r.json()["rejected"]] == ["too_deep", "too_deep"]

@@ -42,7 +42,7 @@ def test_segment_sdk_events_are_stored(live_server, project, conn):
         (project_id,),
     ).fetchall()
     assert sorted(r[0] for r in rows) == sorted(["identify", "track", "page", "screen", "group", "alias"] * 2)
-    tracked = [r for r in rows if r[0] == "track"][0]
+    tracked = next(r for r in rows if r[0] == "track")
     assert tracked[1] == "Order Completed" and tracked[2] == f"user-{run}" and tracked[4] == "203.0.113.10"
     payload = tracked[5]
     assert payload["properties"]["revenue"] == 42.5 and payload["context"]["library"]["name"] == "analytics-python"

@@ -77,7 +77,7 @@ def test_rudderstack_v3(site, live_server, project, conn):
     run, rows, _ = _deliver(
         site, live_server, project, conn, "rudderstack", ["page", "identify", "track", "group", "alias"]
     )
-    anonymous, identify = _visit_then_login(rows, run, site, "rudderstack")
+    _anonymous, identify = _visit_then_login(rows, run, site, "rudderstack")
     assert identify["payload"]["context"]["traits"]["email"] == f"ada-{run}@example.com"
     track = _one(rows, "track", event="Order Completed", user_id=f"user-{run}")
     assert track["payload"]["properties"] == {"revenue": 42.5, "currency": "EUR"}

@@ -94,7 +94,7 @@ def test_posthog_python(live_server, project, conn):
     assert len(flag_calls) <= 2
     assert sorted(r["type"] for r in rows) == sorted(FIVE * 2)
     assert len({r["message_id"] for r in rows}) == 10
-    identify = [r for r in rows if r["type"] == "identify"][0]
+    identify = next(r for r in rows if r["type"] == "identify")
     assert identify["user_id"] == f"user-{run}" and identify["payload"]["traits"]["plan"] == "pro"
     assert identify["payload"]["context"]["library"]["name"] == "posthog-python"
 

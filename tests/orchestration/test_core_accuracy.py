@@ -1,6 +1,7 @@
 """core build against the generator's ground truth, incremental runs against a full rebuild."""
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -46,15 +47,15 @@ def test_incremental_runs_with_late_and_duplicate_events_equal_full_refresh(conn
     _load(conn, dataset)
     conn.execute("CREATE TEMP TABLE all_raw AS SELECT * FROM raw.events")
     conn.execute("TRUNCATE raw.events")
-    cuts = [
+    cuts = next(
         r[0]
         for r in conn.execute(
             "SELECT percentile_disc(ARRAY[0.2, 0.45, 0.7, 0.9]) WITHIN GROUP (ORDER BY received_at) FROM all_raw"
         )
-    ][0]
+    )
     bounds = [dt.datetime(1970, 1, 1, tzinfo=dt.UTC), *cuts, dt.datetime(2100, 1, 1, tzinfo=dt.UTC)]
     from_cut = held_read = held_total = 0
-    for lo, hi in zip(bounds, bounds[1:]):
+    for lo, hi in itertools.pairwise(bounds):
         conn.execute(
             f"INSERT INTO raw.events ({RAW_COLS}) SELECT {RAW_COLS} FROM all_raw"
             " WHERE received_at >= %s AND received_at < %s",
