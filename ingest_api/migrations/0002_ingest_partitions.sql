@@ -1,8 +1,8 @@
 -- ingest_api: partition upkeep safe under concurrent API workers, retention, quarantine index.
 
 -- Same as in 0001, serialised by an advisory lock so two workers never create one partition twice.
-CREATE OR REPLACE FUNCTION raw.ensure_event_partitions(from_month date, months_ahead integer DEFAULT 3)
-RETURNS void LANGUAGE plpgsql AS $$
+create or replace function raw.ensure_event_partitions(from_month date, months_ahead integer default 3)
+returns void language plpgsql as $$
 DECLARE
     m date := date_trunc('month', from_month)::date;
     name text;
@@ -23,8 +23,8 @@ END $$;
 -- Retention: drop the monthly partitions of raw.events that end before the first day of the month
 -- `keep_months` months ago (keep_months = 12 on 2025-06-15 keeps 2024-06 onwards), with their
 -- dedup keys and quarantined events. Returns the names of the partitions dropped.
-CREATE FUNCTION raw.drop_event_partitions(keep_months integer)
-RETURNS SETOF text LANGUAGE plpgsql AS $$
+create function raw.drop_event_partitions(keep_months integer)
+returns setof text language plpgsql as $$
 DECLARE
     cutoff date := (date_trunc('month', now()) - make_interval(months => keep_months))::date;
     part record;
@@ -49,4 +49,4 @@ BEGIN
     DELETE FROM raw.rejected_events WHERE received_at < cutoff;
 END $$;
 
-CREATE INDEX rejected_events_project_received ON raw.rejected_events (project_id, received_at);
+create index rejected_events_project_received on raw.rejected_events (project_id, received_at);

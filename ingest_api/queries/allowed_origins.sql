@@ -1,3 +1,3 @@
 -- Every origin some project allows (without a trailing slash): what a CORS preflight (which carries no
 -- key) is checked against.
-SELECT DISTINCT rtrim(origin, '/') FROM ops.projects, unnest(allowed_origins) AS origin
+select distinct rtrim(origin, '/') from ops.projects, unnest(allowed_origins) as origin

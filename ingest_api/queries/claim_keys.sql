@@ -2,16 +2,16 @@
 -- return those already claimed (by an earlier request): their events are not stored again. The
 -- writer then COPYs only the new events into raw.events, in the same transaction, so a retried
 -- batch is stored once whatever partition it would land in.
-WITH input AS (
-    SELECT * FROM unnest(%(project_ids)b::text[], %(message_ids)b::text[], %(received_at)b::timestamptz[])
-        AS t(project_id, message_id, received_at)
-), claimed AS (
-    INSERT INTO raw.event_keys (project_id, message_id, received_at)
-    SELECT project_id, message_id, received_at FROM input
-    ON CONFLICT DO NOTHING
-    RETURNING project_id, message_id
+with input as (
+    select * from unnest(%(project_ids)b::text[], %(message_ids)b::text[], %(received_at)b::timestamptz[])
+        as t(project_id, message_id, received_at)
+), claimed as (
+    insert into raw.event_keys (project_id, message_id, received_at)
+    select project_id, message_id, received_at from input
+    on conflict do nothing
+    returning project_id, message_id
 )
-SELECT i.project_id, i.message_id
-FROM input AS i
-LEFT JOIN claimed AS c USING (project_id, message_id)
-WHERE c.message_id IS NULL
+select i.project_id, i.message_id
+from input as i
+left join claimed as c using (project_id, message_id)
+where c.message_id is null

@@ -1,1 +1,1 @@
-SELECT dropped FROM raw.drop_event_partitions(%(keep_months)s) AS dropped
+select dropped from raw.drop_event_partitions(%(keep_months)s) as dropped

@@ -1,1 +1,1 @@
-SELECT raw.ensure_event_partitions(%(month)s::date, %(months_ahead)s)
+select raw.ensure_event_partitions(%(month)s::date, %(months_ahead)s)

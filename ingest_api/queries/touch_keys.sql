@@ -1,2 +1,2 @@
-UPDATE ops.api_keys SET last_used_at = %(used_at)s
-WHERE key_id = ANY(%(key_ids)s) AND (last_used_at IS NULL OR last_used_at < %(used_at)s)
+update ops.api_keys set last_used_at = %(used_at)s
+where key_id = any(%(key_ids)s) and (last_used_at is null or last_used_at < %(used_at)s)

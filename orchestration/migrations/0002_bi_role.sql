@@ -5,7 +5,7 @@
 -- creating it at the same moment. dbt also grants SELECT on every mart it builds
 -- (`+grants` in dbt_project/dbt_project.yml), so marts stay readable even when dbt runs as a
 -- different user than this migration.
-DO $$
+do $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'touchline_bi') THEN
         BEGIN
@@ -17,16 +17,16 @@ BEGIN
 END
 $$;
 
-DO $$
+do $$
 BEGIN
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO touchline_bi', current_database());
 END
 $$;
 
 -- The schema dbt writes the marts to; created here so the grants exist before the first dbt run.
-CREATE SCHEMA IF NOT EXISTS marts;
-GRANT USAGE ON SCHEMA marts TO touchline_bi;
-GRANT SELECT ON ALL TABLES IN SCHEMA marts TO touchline_bi;
+create schema if not exists marts;
+grant usage on schema marts to touchline_bi;
+grant select on all tables in schema marts to touchline_bi;
 -- Tables the migrating role (normally also dbt's) creates later in marts are readable too.
-ALTER DEFAULT PRIVILEGES IN SCHEMA marts GRANT SELECT ON TABLES TO touchline_bi;
+alter default privileges in schema marts grant select on tables to touchline_bi;
 -- Nothing else is granted: no USAGE on raw, ops, core, staging or intermediate.

@@ -1,6 +1,6 @@
 -- Helpers for the core build: URL decoding and query parameters, indexes for incremental work.
-CREATE FUNCTION core.url_decode(s text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+create function core.url_decode(s text) returns text
+language plpgsql immutable strict parallel safe as $$
 BEGIN
     IF s !~ '[%+]' THEN
         RETURN s;
@@ -14,12 +14,12 @@ EXCEPTION WHEN others THEN
 END $$;
 
 -- Value of query parameter `name` in `url` (first occurrence), decoded; empty values are null.
-CREATE FUNCTION core.url_param(url text, name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+create function core.url_param(url text, name text) returns text
+language sql immutable parallel safe as $$
     SELECT nullif(core.url_decode(substring(url FROM '[?&]' || name || '=([^&#]*)')), '')
 $$;
 
-CREATE INDEX events_device ON core.events (project_id, device_id);
-CREATE INDEX events_user_id ON core.events (project_id, user_id) WHERE user_id IS NOT NULL;
-CREATE INDEX events_user_key ON core.events (project_id, user_key) WHERE user_key IS NOT NULL;
-CREATE INDEX sessions_device ON core.sessions (project_id, device_id);
+create index events_device on core.events (project_id, device_id);
+create index events_user_id on core.events (project_id, user_id) where user_id is not null;
+create index events_user_key on core.events (project_id, user_key) where user_key is not null;
+create index sessions_device on core.sessions (project_id, device_id);

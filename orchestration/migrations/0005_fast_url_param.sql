@@ -1,6 +1,6 @@
 -- url_decode opens its subtransaction (the exception block) only for text that needs decoding.
-CREATE OR REPLACE FUNCTION core.url_decode(s text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+create or replace function core.url_decode(s text) returns text
+language plpgsql immutable strict as $$
 BEGIN
     IF s !~ '[%+]' THEN
         RETURN s;
@@ -17,13 +17,13 @@ END $$;
 
 -- url_param as an inlinable SQL expression: the plpgsql decoder (with its exception block, a
 -- subtransaction per call) runs only for values that hold '%' or '+'.
-CREATE OR REPLACE FUNCTION core.url_param(url text, name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+create or replace function core.url_param(url text, name text) returns text
+language sql immutable parallel safe as $$
     SELECT nullif(CASE WHEN substring(url FROM '[?&]' || name || '=([^&#]*)') ~ '[%+]'
                        THEN core.url_decode(substring(url FROM '[?&]' || name || '=([^&#]*)'))
                        ELSE substring(url FROM '[?&]' || name || '=([^&#]*)') END, '')
 $$;
 
 -- The decoder's exception block opens a subtransaction, which a parallel query may not: say so.
-ALTER FUNCTION core.url_decode(text) PARALLEL UNSAFE;
-ALTER FUNCTION core.url_param(text, text) PARALLEL UNSAFE;
+alter function core.url_decode(text) parallel unsafe;
+alter function core.url_param(text, text) parallel unsafe;

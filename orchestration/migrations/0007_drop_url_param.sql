@@ -1,3 +1,3 @@
 -- Enrichment reads a URL's campaign parameters in one regex pass (core/sql/enrich_batch.sql) and no
 -- longer calls core.url_param; core.url_decode stays (it decodes the values that need it).
-DROP FUNCTION core.url_param(text, text);
+drop function core.url_param(text, text);

@@ -5,28 +5,28 @@
 -- recompute exactly those (dbt_project/macros/change_log.sql) and record in ops.mart_watermarks the
 -- last sequence each mart consumed. `seq` grows in commit order: the writer locks the table until its
 -- transaction commits, so a reader that sees seq N has every change below N.
-CREATE TABLE core.change_log (
-    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    project_id  text NOT NULL,        -- '*' with kind 'all'
-    kind        text NOT NULL CHECK (kind IN ('all', 'person', 'session')),
+create table core.change_log (
+    seq         bigint generated always as identity primary key,
+    project_id  text not null,        -- '*' with kind 'all'
+    kind        text not null check (kind in ('all', 'person', 'session')),
     entity_id   text,                 -- person: blended_user_id; session: session_id; all: null
     day         date,                 -- session: its UTC start day, before and after the run (one row each)
-    logged_at   timestamptz NOT NULL DEFAULT now()
+    logged_at   timestamptz not null default now()
 );
-COMMENT ON TABLE core.change_log IS
+comment on table core.change_log is
     'Persons and sessions each core build touched (kind all: core was rebuilt, every mart recomputes everything).';
 
 -- dbt side: the last change_log.seq each incremental mart has consumed (written by the mart's post-hook).
-CREATE TABLE ops.mart_watermarks (
-    mart          text PRIMARY KEY,
-    consumed_seq  bigint NOT NULL,
-    updated_at    timestamptz NOT NULL DEFAULT now()
+create table ops.mart_watermarks (
+    mart          text primary key,
+    consumed_seq  bigint not null,
+    updated_at    timestamptz not null default now()
 );
 
 -- dbt side: the change_log.seq a dbt invocation reads up to (on-run-start), the same for every mart of
 -- the invocation.
-CREATE TABLE ops.dbt_change_bounds (
-    invocation_id  text PRIMARY KEY,
-    bound_seq      bigint NOT NULL,
-    started_at     timestamptz NOT NULL DEFAULT now()
+create table ops.dbt_change_bounds (
+    invocation_id  text primary key,
+    bound_seq      bigint not null,
+    started_at     timestamptz not null default now()
 );

@@ -1,5 +1,5 @@
 -- query batch_summary
 -- reads: core.raw_batch
-SELECT count(*) AS rows, count(*) FILTER (WHERE quarantine_reason IS NOT NULL) AS quarantined,
-       max(received_at) AS max_received_at
-FROM core.raw_batch;
+select count(*) as rows, count(*) filter (where quarantine_reason is not null) as quarantined,
+       max(received_at) as max_received_at
+from core.raw_batch;

@@ -1,3 +1,3 @@
 -- query count_run_users
 -- reads: core.run_users
-SELECT count(*) FROM core.run_users;
+select count(*) from core.run_users;

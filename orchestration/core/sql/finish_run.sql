@@ -5,10 +5,10 @@
 --
 -- The users the recomputed events have now join those they had before (their profiles are rebuilt), and
 -- the watermark moves to the newest receipt of the batch.
-INSERT INTO core.run_users
-SELECT DISTINCT project_id, user_key FROM assigned WHERE user_key IS NOT NULL AND NOT is_context
-ON CONFLICT (project_id, user_key) DO NOTHING;
+insert into core.run_users
+select distinct project_id, user_key from assigned where user_key is not null and not is_context
+on conflict (project_id, user_key) do nothing;
 
-INSERT INTO ops.watermarks (name, value) SELECT %(watermark)s, max(received_at) FROM core.raw_batch
-HAVING max(received_at) IS NOT NULL
-ON CONFLICT (name) DO UPDATE SET value = greatest(ops.watermarks.value, excluded.value), updated_at = now();
+insert into ops.watermarks (name, value) select %(watermark)s, max(received_at) from core.raw_batch
+having max(received_at) is not null
+on conflict (name) do update set value = greatest(ops.watermarks.value, excluded.value), updated_at = now();

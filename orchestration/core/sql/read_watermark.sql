@@ -1,4 +1,4 @@
 -- query read_watermark
 -- reads: ops.watermarks
 -- params: watermark
-SELECT value FROM ops.watermarks WHERE name = %(watermark)s;
+select value from ops.watermarks where name = %(watermark)s;

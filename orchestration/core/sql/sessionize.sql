@@ -25,113 +25,113 @@
 -- each in event order). Every rule then needs only "the last X at or before this event" (a running max of
 -- ord along ord) or "the next X at or after it" (a running min along ord descending), and lag() with a
 -- per-row offset reads the value at that position: a few sorts of small rows in all, whatever the rules.
-CREATE TEMP TABLE ordered_events ON COMMIT DROP AS
-SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.is_new, e.is_context,
+create temp table ordered_events on commit drop as
+select e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.is_new, e.is_context,
        e.is_device_event, e.is_interactive, e.old_session_id, e.old_seq, e.old_user_key,
-       CASE WHEN e.user_id IS NOT NULL THEN coalesce(a.canonical_user_id, e.user_id) END AS uid,
-       CASE WHEN e.is_interactive THEN e.utm_key END AS utm_key,
-       CASE WHEN e.is_interactive THEN e.click_key END AS click_key,
-       row_number() OVER w AS ord,
-       CASE WHEN ((e.project_id, e.device_id) IS DISTINCT FROM (lag(e.project_id) OVER w, lag(e.device_id) OVER w))
-            THEN 1 ELSE 0 END AS device_start,
-       make_interval(mins => coalesce(p.session_timeout_minutes, 30)) AS timeout
-FROM device_events e
-LEFT JOIN ops.projects p ON p.project_id = e.project_id
-LEFT JOIN core.user_aliases a ON a.project_id = e.project_id AND a.user_id = e.user_id
-WHERE NOT e.is_bot
-WINDOW w AS (ORDER BY e.project_id COLLATE "C", e.device_id COLLATE "C", e.event_at, e.received_at,
-             e.message_id COLLATE "C");
+       case when e.user_id is not null then coalesce(a.canonical_user_id, e.user_id) end as uid,
+       case when e.is_interactive then e.utm_key end as utm_key,
+       case when e.is_interactive then e.click_key end as click_key,
+       row_number() over w as ord,
+       case when ((e.project_id, e.device_id) is distinct from (lag(e.project_id) over w, lag(e.device_id) over w))
+            then 1 else 0 end as device_start,
+       make_interval(mins => coalesce(p.session_timeout_minutes, 30)) as timeout
+from device_events as e
+left join ops.projects as p on p.project_id = e.project_id
+left join core.user_aliases as a on a.project_id = e.project_id and a.user_id = e.user_id
+where not e.is_bot
+window w as (order by e.project_id collate "C", e.device_id collate "C", e.event_at, e.received_at,
+             e.message_id collate "C");
 
-CREATE TEMP TABLE assigned ON COMMIT DROP AS
-WITH marks AS (  -- the chain carries small columns only; ordered_events' text columns join back at the end
-    SELECT s.*,
-           max(CASE WHEN device_start = 1 THEN ord END) OVER o AS device_start_ord,
-           max(CASE WHEN is_interactive THEN ord END) OVER before AS prev_interactive_ord,
-           max(CASE WHEN utm_key IS NOT NULL THEN ord END) OVER before AS prev_utm_ord,
-           max(CASE WHEN click_key IS NOT NULL THEN ord END) OVER before AS prev_click_ord
-    FROM (SELECT ord, device_start, is_interactive, event_at, timeout, uid, utm_key, click_key FROM ordered_events) s
-    WINDOW o AS (ORDER BY ord), before AS (ORDER BY ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-), activity AS (
+create temp table assigned on commit drop as
+with marks as (  -- the chain carries small columns only; ordered_events' text columns join back at the end
+    select s.*,
+           max(case when device_start = 1 then ord end) over o as device_start_ord,
+           max(case when is_interactive then ord end) over before as prev_interactive_ord,
+           max(case when utm_key is not null then ord end) over before as prev_utm_ord,
+           max(case when click_key is not null then ord end) over before as prev_click_ord
+    from (select ord, device_start, is_interactive, event_at, timeout, uid, utm_key, click_key from ordered_events) as s
+    window o as (order by ord), before as (order by ord rows between unbounded preceding and 1 preceding)
+), activity as (
     -- rules 0 and 1: is a session in progress (the device's last interactive event within the timeout)?
-    SELECT marks.*,
+    select marks.*,
            coalesce(prev_interactive_ord >= device_start_ord
-                    AND event_at - lag(event_at, (ord - coalesce(prev_interactive_ord, ord))::integer) OVER o <= timeout,
-                    false) AS in_progress
-    FROM marks WINDOW o AS (ORDER BY ord)
-), segments AS (
-    SELECT activity.*,
-           NOT is_interactive AND NOT in_progress AS sessionless,
-           max(CASE WHEN is_interactive AND NOT in_progress THEN ord END) OVER o AS seg_start_ord
-    FROM activity WINDOW o AS (ORDER BY ord)
-), campaign AS (
+                    and event_at - lag(event_at, (ord - coalesce(prev_interactive_ord, ord))::integer) over o <= timeout,
+                    false) as in_progress
+    from marks window o as (order by ord)
+), segments as (
+    select activity.*,
+           not is_interactive and not in_progress as sessionless,
+           max(case when is_interactive and not in_progress then ord end) over o as seg_start_ord
+    from activity window o as (order by ord)
+), campaign as (
     -- rule 2: a UTM set (click ids) other than the last one seen in the segment; the first one of a
     -- segment that began without one counts as other
-    SELECT segments.*,
-           CASE WHEN (is_interactive AND NOT in_progress)
-                  OR (utm_key IS NOT NULL AND (prev_utm_ord IS NULL OR prev_utm_ord < seg_start_ord
-                                               OR lag(utm_key, (ord - prev_utm_ord)::integer) OVER o <> utm_key))
-                  OR (click_key IS NOT NULL AND (prev_click_ord IS NULL OR prev_click_ord < seg_start_ord
-                                                 OR lag(click_key, (ord - prev_click_ord)::integer) OVER o <> click_key))
-                THEN 1 ELSE 0 END AS sub_start
-    FROM segments WINDOW o AS (ORDER BY ord)
-), subs AS (
-    SELECT campaign.*, max(CASE WHEN sub_start = 1 THEN ord END) OVER (ORDER BY ord) AS sub_start_ord FROM campaign
-), slices AS (
+    select segments.*,
+           case when (is_interactive and not in_progress)
+                  or (utm_key is not null and (prev_utm_ord is null or prev_utm_ord < seg_start_ord
+                                               or lag(utm_key, (ord - prev_utm_ord)::integer) over o <> utm_key))
+                  or (click_key is not null and (prev_click_ord is null or prev_click_ord < seg_start_ord
+                                                 or lag(click_key, (ord - prev_click_ord)::integer) over o <> click_key))
+                then 1 else 0 end as sub_start
+    from segments window o as (order by ord)
+), subs as (
+    select campaign.*, max(case when sub_start = 1 then ord end) over (order by ord) as sub_start_ord from campaign
+), slices as (
     -- rule 3: 24 h slices from the first event of the sub-session
-    SELECT subs.*,
-           floor(extract(epoch FROM event_at - lag(event_at, (ord - coalesce(sub_start_ord, ord))::integer) OVER o)
-                 / 86400) AS slice
-    FROM subs WINDOW o AS (ORDER BY ord)
-), psess AS (
+    select subs.*,
+           floor(extract(epoch from event_at - lag(event_at, (ord - coalesce(sub_start_ord, ord))::integer) over o)
+                 / 86400) as slice
+    from subs window o as (order by ord)
+), psess as (
     -- preliminary sessions (rules 1-3); a sessionless event is one of its own
-    SELECT slices.*,
-           CASE WHEN sub_start = 1 OR sessionless OR slice <> lag(slice) OVER o THEN 1 ELSE 0 END AS psess_break
-    FROM slices WINDOW o AS (ORDER BY ord)
-), prev_id AS (
-    SELECT psess.*,
-           max(CASE WHEN psess_break = 1 THEN ord END) OVER o AS psess_start_ord,
-           max(CASE WHEN uid IS NOT NULL THEN ord END) OVER o AS prev_uid_ord
-    FROM psess WINDOW o AS (ORDER BY ord)
-), prev_user AS (
+    select slices.*,
+           case when sub_start = 1 or sessionless or slice <> lag(slice) over o then 1 else 0 end as psess_break
+    from slices window o as (order by ord)
+), prev_id as (
+    select psess.*,
+           max(case when psess_break = 1 then ord end) over o as psess_start_ord,
+           max(case when uid is not null then ord end) over o as prev_uid_ord
+    from psess window o as (order by ord)
+), prev_user as (
     -- the last identification at or before the event, and the preliminary session it was in
-    SELECT prev_id.*,
-           lag(uid, (ord - prev_uid_ord)::integer) OVER o AS prev_uid,
-           lag(psess_start_ord, (ord - prev_uid_ord)::integer) OVER o AS prev_uid_psess
-    FROM prev_id WINDOW o AS (ORDER BY ord)
-), next_id AS (
-    SELECT prev_user.*,
-           min(CASE WHEN uid IS NOT NULL THEN ord END) OVER r AS next_uid_ord,
-           min(CASE WHEN psess_break = 1 THEN ord END) OVER r_after AS next_psess_ord,
-           min(CASE WHEN device_start = 1 THEN ord END) OVER r_after AS next_device_ord
-    FROM prev_user
-    WINDOW r AS (ORDER BY ord DESC), r_after AS (ORDER BY ord DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-), next_user AS (
+    select prev_id.*,
+           lag(uid, (ord - prev_uid_ord)::integer) over o as prev_uid,
+           lag(psess_start_ord, (ord - prev_uid_ord)::integer) over o as prev_uid_psess
+    from prev_id window o as (order by ord)
+), next_id as (
+    select prev_user.*,
+           min(case when uid is not null then ord end) over r as next_uid_ord,
+           min(case when psess_break = 1 then ord end) over r_after as next_psess_ord,
+           min(case when device_start = 1 then ord end) over r_after as next_device_ord
+    from prev_user
+    window r as (order by ord desc), r_after as (order by ord desc rows between unbounded preceding and 1 preceding)
+), next_user as (
     -- the first identification at or after the event
-    SELECT next_id.*, lag(uid, (next_uid_ord - ord)::integer) OVER (ORDER BY ord DESC) AS next_uid FROM next_id
-), users AS (
+    select next_id.*, lag(uid, (next_uid_ord - ord)::integer) over (order by ord desc) as next_uid from next_id
+), users as (
     -- rule 4
-    SELECT next_user.*,
-           CASE WHEN prev_uid_ord >= device_start_ord AND prev_uid_psess = psess_start_ord THEN prev_uid
-                WHEN next_uid_ord < coalesce(next_psess_ord, next_uid_ord + 1) THEN next_uid
-                WHEN prev_uid_ord >= device_start_ord THEN prev_uid
-                WHEN next_uid_ord < coalesce(next_device_ord, next_uid_ord + 1) THEN next_uid END AS user_key
-    FROM next_user
-), splits AS (
+    select next_user.*,
+           case when prev_uid_ord >= device_start_ord and prev_uid_psess = psess_start_ord then prev_uid
+                when next_uid_ord < coalesce(next_psess_ord, next_uid_ord + 1) then next_uid
+                when prev_uid_ord >= device_start_ord then prev_uid
+                when next_uid_ord < coalesce(next_device_ord, next_uid_ord + 1) then next_uid end as user_key
+    from next_user
+), splits as (
     -- rule 5
-    SELECT users.*,
-           CASE WHEN (psess_break = 1 OR user_key IS DISTINCT FROM lag(user_key) OVER o) THEN 1 ELSE 0 END AS sess_break
-    FROM users WINDOW o AS (ORDER BY ord)
-), sessions AS (
-    SELECT ord, device_start_ord, user_key, sessionless,
-           max(CASE WHEN sess_break = 1 THEN ord END) OVER (ORDER BY ord) AS sess_start_ord
-    FROM splits
+    select users.*,
+           case when (psess_break = 1 or user_key is distinct from lag(user_key) over o) then 1 else 0 end as sess_break
+    from users window o as (order by ord)
+), sessions as (
+    select ord, device_start_ord, user_key, sessionless,
+           max(case when sess_break = 1 then ord end) over (order by ord) as sess_start_ord
+    from splits
 )
-SELECT e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.uid, e.ord,
-       x.device_start_ord AS device_start_ord, e.is_new, e.is_context, e.is_device_event, e.old_session_id, e.old_seq, e.old_user_key,
-       CASE WHEN NOT x.sessionless THEN md5(e.project_id || '/' || f.message_id) END AS session_id,
-       CASE WHEN NOT x.sessionless THEN (x.ord - x.sess_start_ord + 1)::integer END AS session_event_sequence,
+select e.project_id, e.device_id, e.message_id, e.event_type, e.event_at, e.received_at, e.uid, e.ord,
+       x.device_start_ord, e.is_new, e.is_context, e.is_device_event, e.old_session_id, e.old_seq, e.old_user_key,
+       case when not x.sessionless then md5(e.project_id || '/' || f.message_id) end as session_id,
+       case when not x.sessionless then (x.ord - x.sess_start_ord + 1)::integer end as session_event_sequence,
        x.user_key
-FROM sessions x
-JOIN ordered_events e ON e.ord = x.ord
-JOIN ordered_events f ON f.ord = x.sess_start_ord;
-ANALYZE assigned (project_id, message_id, session_id, ord);
+from sessions as x
+join ordered_events as e on e.ord = x.ord
+join ordered_events as f on f.ord = x.sess_start_ord;
+analyze assigned (project_id, message_id, session_id, ord);

@@ -1,5 +1,5 @@
 -- query new_ips
 -- reads: core.raw_batch, core.geo_lookup
 -- The batch's distinct IPs not looked up before.
-SELECT DISTINCT host(b.ip) FROM core.raw_batch b
-WHERE b.ip IS NOT NULL AND NOT EXISTS (SELECT 1 FROM core.geo_lookup g WHERE g.ip = b.ip);
+select distinct host(b.ip) from core.raw_batch as b
+where b.ip is not null and not exists (select 1 from core.geo_lookup as g where g.ip = b.ip);

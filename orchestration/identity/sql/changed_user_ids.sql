@@ -1,4 +1,4 @@
 -- step changed_user_ids
 -- creates: changed_user_ids
 -- The (project, user id) pairs whose canonical user this run changed (filled by COPY).
-CREATE TEMP TABLE changed_user_ids (project_id text, user_id text) ON COMMIT DROP;
+create temp table changed_user_ids (project_id text, user_id text) on commit drop;

@@ -1,5 +1,5 @@
 -- step clear_alias_closure
 -- writes: core.user_aliases, core.identity_merge_log
 -- The alias closure and its merge-log rows are rewritten whole (they are small: one row per merged id).
-TRUNCATE core.user_aliases;
-DELETE FROM core.identity_merge_log WHERE id_kind = 'user';
+truncate core.user_aliases;
+delete from core.identity_merge_log where id_kind = 'user';

@@ -1,3 +1,3 @@
 -- query current_aliases
 -- reads: core.user_aliases
-SELECT project_id, user_id, canonical_user_id FROM core.user_aliases;
+select project_id, user_id, canonical_user_id from core.user_aliases;

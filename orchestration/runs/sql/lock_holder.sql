@@ -1,3 +1,3 @@
 -- Who holds the core build lock (for the one line a refused run prints).
-SELECT run_id, host, pid, holds_lock_since FROM ops.core_runs
-WHERE holds_lock_since IS NOT NULL ORDER BY holds_lock_since LIMIT 1;
+select run_id, host, pid, holds_lock_since from ops.core_runs
+where holds_lock_since is not null order by holds_lock_since limit 1;
