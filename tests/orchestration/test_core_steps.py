@@ -23,15 +23,18 @@ RUN = [
     build.Step("profile_rules"),
     build.Step("build_profiles", params=("default_rule",)),
 ]
-KEYWORDS = {"select", "lateral", "only", "unnest", "jsonb_each", "regexp_matches"}
+# words after FROM, JOIN, USING or UPDATE that are not tables (set: ON CONFLICT ... DO UPDATE SET)
+KEYWORDS = {"select", "lateral", "only", "unnest", "jsonb_each", "regexp_matches", "set"}
 
 
 def migration_tables() -> set[str]:
     tables: set[str] = set()
     for path in MIGRATIONS:
         text = path.read_text()
-        for op, name in re.findall(r"(CREATE(?: UNLOGGED)? TABLE|DROP TABLE(?: IF EXISTS)?) ([a-z_]+\.[a-z_]+)", text):
-            (tables.add if op.startswith("CREATE") else tables.discard)(name)
+        for op, name in re.findall(
+            r"(CREATE(?: UNLOGGED)? TABLE|DROP TABLE(?: IF EXISTS)?) ([a-z_]+\.[a-z_]+)", text, re.I
+        ):
+            (tables.add if op.upper().startswith("CREATE") else tables.discard)(name)
     return tables
 
 
@@ -61,17 +64,22 @@ def header(text: str) -> dict[str, set[str]]:
 
 
 def touched_tables(text: str) -> tuple[set[str], set[str]]:
-    """(tables read, tables written) by the SQL, CTE names and function calls left out."""
+    """(tables read, tables written) by the SQL, CTE names and function calls left out. SQL keywords
+    in any case (the SQL is lower case, .sqlfluff), names in lower case."""
     sql = re.sub(r"--[^\n]*", "", text)
-    sql = re.sub(r"(extract\(\s*\w+|substring\([^()]*?)\s+FROM\b", r"\1,", sql)  # FROM of functions
-    sql = sql.replace("DISTINCT FROM", "DISTINCT_FROM")
-    ctes = set(re.findall(r"(\w+) AS (?:MATERIALIZED )?\(", sql))
+    sql = re.sub(r"(extract\(\s*\w+|substring\([^()]*?)\s+FROM\b", r"\1,", sql, flags=re.I)  # FROM of functions
+    sql = re.sub(r"DISTINCT FROM", "DISTINCT_FROM", sql, flags=re.I)
+    ctes = set(re.findall(r"(\w+) AS (?:MATERIALIZED )?\(", sql, re.I))
     written = set(
-        re.findall(r"\b(?:INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\s+([a-z_]+(?:\.[a-z_]+)?)(?![\w.])(?!\s*\()", sql)
+        re.findall(
+            r"\b(?:INSERT INTO|UPDATE|DELETE FROM|TRUNCATE)\s+([a-z_]+(?:\.[a-z_]+)?)(?![\w.])(?!\s*\()", sql, re.I
+        )
     )
-    written |= {t for group in re.findall(r"TRUNCATE\s+([a-z_., \n]+);", sql) for t in re.split(r"[,\s]+", group) if t}
-    read = set(re.findall(r"\b(?:FROM|JOIN|USING)\s+([a-z_]+(?:\.[a-z_]+)?)(?![\w.])(?!\s*\()", sql))
-    created = set(re.findall(r"CREATE TEMP TABLE (\w+)", sql))
+    written |= {
+        t for group in re.findall(r"TRUNCATE\s+([a-z_., \n]+);", sql, re.I) for t in re.split(r"[,\s]+", group) if t
+    }
+    read = set(re.findall(r"\b(?:FROM|JOIN|USING)\s+([a-z_]+(?:\.[a-z_]+)?)(?![\w.])(?!\s*\()", sql, re.I))
+    created = set(re.findall(r"CREATE TEMP TABLE (\w+)", sql, re.I))
 
     def clean(names: set[str]) -> set[str]:  # column references such as b.event_at are not tables
         return {
@@ -106,7 +114,7 @@ def test_headers_are_honest():
         assert written <= h.get("writes", set()) | h.get("creates", set()), (
             f"{step.file} writes {sorted(written - h.get('writes', set()))} without declaring them"
         )
-        assert set(re.findall(r"CREATE TEMP TABLE (\w+)", text)) == h.get("creates", set()), step.file
+        assert set(re.findall(r"CREATE TEMP TABLE (\w+)", text, re.I)) == h.get("creates", set()), step.file
 
 
 def test_every_table_a_step_reads_is_provided_before_it():
@@ -130,6 +138,9 @@ def test_the_check_catches_a_step_that_reads_what_nobody_provides():
     h = header(text)
     assert h["reads"] - migration_tables() == {"nowhere_table"}
     assert touched_tables(text)[0] == {"core.events", "nowhere_table"}
+    # lower case, as the SQL files are written (.sqlfluff)
+    assert touched_tables(text.lower()) == ({"core.events", "nowhere_table"}, set())
+    assert touched_tables("-- step y\ninsert into core.events select * from batch_events;")[1] == {"core.events"}
 
 
 @pytest.mark.parametrize("module", [aliases])
