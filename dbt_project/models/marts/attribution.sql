@@ -128,11 +128,16 @@ weighted as (
 
 models as (
     select 'first_touch' as model, 1 as model_order
-    union all select 'last_touch', 2
-    union all select 'last_non_direct', 3
-    union all select 'linear', 4
-    union all select 'position_based', 5
-    union all select 'time_decay', 6
+    union all
+    select 'last_touch', 2
+    union all
+    select 'last_non_direct', 3
+    union all
+    select 'linear', 4
+    union all
+    select 'position_based', 5
+    union all
+    select 'time_decay', 6
 ),
 
 credited as (

@@ -67,7 +67,7 @@ first_sessions as (
 last_sessions as (
     select distinct on (project_id, blended_user_id) *
     from sessions
-    order by project_id, blended_user_id, session_number desc
+    order by project_id asc, blended_user_id asc, session_number desc
 ),
 
 conversion_stats as (
