@@ -79,7 +79,7 @@ def run_dbt(url: str, target: Path, *args: str, project_dir: Path | None = None)
     from orchestration.marts import DBT_PROJECT_DIR, dbt_env
     from orchestration.marts.project import DBT_EXECUTABLE
 
-    DBT_PROJECT_DIR = project_dir or DBT_PROJECT_DIR
+    DBT_PROJECT_DIR = project_dir or DBT_PROJECT_DIR  # noqa: N806
 
     started = time.perf_counter()
     proc = subprocess.run(

@@ -141,7 +141,7 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGINT)
         try:
             server.wait(30)
-        except Exception:
+        except Exception:  # noqa: BLE001
             os.killpg(server.pid, signal.SIGKILL)
     missing, doubled, rows = zero_loss(url, project_id, load.acked)
     unavailable = sum(1 for _, _, s in load.answers if s == 503)

@@ -158,7 +158,7 @@ class KeyStore:
         used, self._used = self._used, set()
         try:
             await self.db.fetch(sql("touch_keys"), {"key_ids": sorted(used), "used_at": datetime.now(UTC)})
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - retried at the next flush
             self._used |= used
             log.warning("could not record key use: %s", exc)
 

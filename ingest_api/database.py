@@ -38,7 +38,7 @@ async def connect(url: str, timeout: float) -> psycopg.AsyncConnection:
 async def close_quietly(conn: psycopg.AsyncConnection | None) -> None:
     """Close a connection being thrown away: briefly, and never raising."""
     if conn is not None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # it is being thrown away
             await asyncio.wait_for(conn.close(), 0.2)
 
 

@@ -136,7 +136,7 @@ class GroupWriter:
             group = self._take()
             try:
                 await self._commit(group)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - never let the writer die
                 log.exception("group commit failed")
                 _fail(group, DatabaseUnavailable(f"write failed: {exc}"))
 

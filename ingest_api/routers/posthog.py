@@ -90,7 +90,7 @@ async def config_js(token: str, request: Request) -> Response:
     return Response(script, media_type="application/javascript")
 
 
-async def flags(caller: CallerDep) -> Response:
+async def flags(caller: CallerDep) -> Response:  # noqa: ARG001 - authenticates
     """Feature flags: none (touchline has no flags), with the remote config for `config=true`."""
     return json_response(
         {

@@ -50,7 +50,7 @@ def need_browser() -> None:
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass
 
 
