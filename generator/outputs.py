@@ -71,7 +71,7 @@ def post_http(
     still fails, the rest is not sent (failed_requests > 0). Returns counts:
     requests, messages, malformed, ok (2xx), rejected_requests (4xx), retries, failed_requests, errors
     (first few), seconds, events_per_second. `transport` is for tests (an httpx transport)."""
-    import httpx
+    import httpx  # noqa: PLC0415 (only the HTTP mode needs it)
 
     url = base_url.rstrip("/") + "/v1/batch"
     # build the request plan: lists of message indexes / malformed dicts, or raw strings

@@ -4,7 +4,7 @@ These two classes are the one definition of the columns ingest writes: `RAW_EVEN
 `REJECTED_EVENT_COLUMNS` are their field names, in the column order of `raw.events` (all its columns; a
 test compares them with the table) and the written columns of `raw.rejected_events`
 (ingest_api/migrations/0001_ops_raw.sql). The SQL of `queries/` receives its column lists from them
-(`{raw_event_columns}`, `{rejected_event_columns}`, and `{raw_event_fields}`, the fields of a RawEvent sent
+(`{{raw_event_columns}}`, `{{rejected_event_columns}}`, and `{{raw_event_fields}}`, the fields of a RawEvent sent
 as a JSON array: see `queries/__init__.py`). Times are ISO 8601 text; `payload`, the one JSON field, is
 the event's JSON text and stays last.
 """

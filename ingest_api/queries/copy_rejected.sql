@@ -1,2 +1,2 @@
 -- The columns are ingest_api/rows.py's RejectedEvent fields, in that order.
-COPY raw.rejected_events ({rejected_event_columns}) FROM STDIN
+copy raw.rejected_events ({{rejected_event_columns}}) from stdin

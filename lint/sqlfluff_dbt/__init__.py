@@ -13,6 +13,8 @@ _VARS = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project" / "d
 
 invocation_id = "00000000-0000-0000-0000-000000000000"
 execute = True
+project_name = "touchline"
+graph = {"nodes": {}}  # no nodes: test_scope_and() renders nothing, as in a full build
 
 
 def var(name, default=None):
