@@ -58,8 +58,9 @@ def events_valid(db: PostgresResource) -> AssetCheckResult:
             gx.unique(["project_id", "message_id"], "unique per project and messageId"),
             gx.rows(
                 "SELECT * FROM {batch} WHERE NOT is_bot AND anonymous_id IS NOT NULL"
-                " AND event_type IN ('page', 'screen', 'track') AND (session_id IS NULL OR session_event_sequence IS NULL)",
-                "every interactive event has a session",
+                " AND event_type IN ('page', 'screen', 'track') AND event_name IS DISTINCT FROM 'Page Ended'"
+                " AND (session_id IS NULL OR session_event_sequence IS NULL)",
+                "every interactive event has a session (touchline.js's Page Ended only joins one in progress)",
             ),
             gx.rows(
                 "SELECT * FROM {batch} WHERE is_bot AND (session_id IS NOT NULL OR is_server_event)",

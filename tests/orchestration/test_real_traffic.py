@@ -284,6 +284,7 @@ POISON = {
         event("e1", "page", 0, anon="q2"),
         event("e1", "page", 5, anon="q2", received_delay_min=1),
         event("e2", "identify", 200, anon="q2", user="u1"),
+        event("e3", "track", 300, anon="q2", name="Page Ended"),  # a tab closed after the timeout: no session
     ],
     "sessions_valid": [event("s1", "page", 0, anon="q3"), event("s2", "page", 1, anon="q3", skew_min=6)],
     "identity_map_valid": [event("m1", "identify", 0, anon="q4", user="0"), event("m2", "page", 1, anon="q4")],
