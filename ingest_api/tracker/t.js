@@ -133,7 +133,7 @@
   function beat() {  // a window counts when the page was visible and the user active in it
     var now = Date.now(), was = beatAt; beatAt = now;
     if (pv && d.visibilityState === "visible" && activeAt >= was) {
-      engagedMs += now - was;
+      engagedMs += Math.min(now - was, BEAT);  // a sleeping laptop's late timer credits one window at most
       track("Page Ping", { engaged_seconds: Math.round(engagedMs / 1000), max_scroll_depth: scrolled });
     }
   }
