@@ -224,7 +224,8 @@ class GroupWriter:
         rejected = [r._replace(payload=redact(r.payload)) for r in rejected]
         unique = first_copies(rows)  # the first copy of a messageId in the group wins (the earliest received)
         if len(unique) + len(rejected) <= SMALL_GROUP:
-            # One round trip: under load every round trip waits for a CPU, so fewer is faster.
+            # One round trip: under load every round trip waits for a CPU, so fewer is faster. The payload,
+            # the one JSON field, is the last (tests/ingest_api/test_rows.py holds it there).
             await conn.execute(
                 sql("write_small_group"),
                 {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingest_api.queries import sql
-from ingest_api.rows import RAW_EVENT_COLUMNS, REJECTED_EVENT_COLUMNS, RawEvent, first_copies
+from ingest_api.rows import JSON_FIELDS, RAW_EVENT_COLUMNS, REJECTED_EVENT_COLUMNS, RawEvent, first_copies
 
 
 def columns(conn, table: str) -> list[str]:
@@ -22,6 +22,8 @@ def test_raw_event_fields_are_the_columns_of_raw_events_in_order(conn):
     # write_small_group.sql casts a row of the fields, by position, to raw.events
     assert list(RAW_EVENT_COLUMNS) == columns(conn, "raw.events")
     assert set(REJECTED_EVENT_COLUMNS) < set(columns(conn, "raw.rejected_events"))
+    # the small-group write sends the last field, and only it, as JSON (ingest_api/writer.py)
+    assert [c for c in RAW_EVENT_COLUMNS if c in JSON_FIELDS] == [RAW_EVENT_COLUMNS[-1]]
     assert "{" not in "".join(sql(name) for name in ("copy_events", "copy_rejected", "write_small_group"))
 
 
