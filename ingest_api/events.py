@@ -536,7 +536,7 @@ def _one(msg, encoded, capture, limits, received_iso, forced_type, defaults, det
 # Native events -> Segment messages
 
 _PAGE_TYPES = frozenset({"page", "page_view", "pageview"})
-_CAMPAIGN = {
+UTM_TO_CAMPAIGN = {  # a UTM parameter -> its context.campaign field (Segment's names)
     "utm_source": "source",
     "utm_medium": "medium",
     "utm_campaign": "name",
@@ -583,7 +583,7 @@ def native_to_segment(ev: Any) -> Any:
     msg["properties"] = props
     if isinstance(props, dict):
         page = {dst: props[src] for src, dst in _PAGE.items() if props.get(src) is not None}
-        campaign = {dst: props[src] for src, dst in _CAMPAIGN.items() if props.get(src) is not None}
+        campaign = {dst: props[src] for src, dst in UTM_TO_CAMPAIGN.items() if props.get(src) is not None}
         if page:
             context["page"] = {**page, **(context.get("page") or {})} if isinstance(context.get("page"), dict) else page
         if campaign:

@@ -30,6 +30,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from ingest_api.events import UTM_TO_CAMPAIGN
+
 TYPES = {
     "$pageview": "page",
     "$screen": "screen",
@@ -39,13 +41,6 @@ TYPES = {
     "$groupidentify": "group",
 }
 _PAGE = {"$current_url": "url", "$pathname": "path", "$host": "host", "title": "title"}
-_CAMPAIGN = {
-    "utm_source": "source",
-    "utm_medium": "medium",
-    "utm_campaign": "name",
-    "utm_term": "term",
-    "utm_content": "content",
-}
 
 
 def events_of(body: Any) -> tuple[list[Any], str | None] | None:
@@ -125,7 +120,7 @@ def to_segment(ev: Any, sent_at: str | None = None) -> Any:
             page["search"] = "?" + query
     if page:
         context["page"] = page
-    campaign = {dst: props.pop(src) for src, dst in _CAMPAIGN.items() if props.get(src) is not None}
+    campaign = {dst: props.pop(src) for src, dst in UTM_TO_CAMPAIGN.items() if props.get(src) is not None}
     if campaign:
         context["campaign"] = campaign
     if props.get("$lib") is not None:
