@@ -77,29 +77,16 @@ def run_dbt(url: str, target: Path, *args: str, project_dir: Path | None = None)
     """Wall-clock seconds of one dbt process (start included); LAST_RUN gets its node seconds by kind,
     read from dbt's own output (the Dagster build writes no run_results.json: --no-write-json)."""
     from orchestration.marts import DBT_PROJECT_DIR, dbt_env
-    from orchestration.marts.project import DBT_EXECUTABLE
+    from orchestration.marts.project import dbt_command
 
-    DBT_PROJECT_DIR = project_dir or DBT_PROJECT_DIR  # noqa: N806
-
+    project_dir = project_dir or DBT_PROJECT_DIR
     started = time.perf_counter()
     proc = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "--no-use-colors",
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(target),
-        ],
+        dbt_command(*args, target_path=target, log_path=target, project_dir=project_dir),
         env={**os.environ, **dbt_env(url)},
         capture_output=True,
         text=True,
-        cwd=str(DBT_PROJECT_DIR),
+        cwd=str(project_dir),
     )
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:

@@ -50,22 +50,38 @@ def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
     return not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(project.project_dir)
 
 
+def dbt_command(
+    *args: str,
+    target_path: Path,
+    log_path: Path | None = None,
+    project_dir: Path = DBT_PROJECT_DIR,
+    executable: str = DBT_EXECUTABLE,
+) -> list[str]:
+    """The dbt command line of a run outside Dagster's dbt resource (the manifest's parse, the tests, the
+    benchmark): `args` (global flags, then the command and its options) on the project in `project_dir`,
+    whose profiles.yml sits beside it, writing into `target_path` (and its logs into `log_path`)."""
+    logs = ["--log-path", str(log_path)] if log_path else []
+    return [
+        executable,
+        "--no-use-colors",
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target_path),
+        *logs,
+    ]
+
+
 def parse(project: DbtProject = dbt_project) -> None:
     """`dbt parse` into the project's target path (no database connection)."""
     env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     proc = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "--quiet",
-            "--no-use-colors",
-            "parse",
-            "--project-dir",
-            str(project.project_dir),
-            "--profiles-dir",
-            str(project.profiles_dir),
-            "--target-path",
-            str(project.project_dir / project.target_path),
-        ],
+        dbt_command(
+            "--quiet", "parse", project_dir=project.project_dir, target_path=project.project_dir / project.target_path
+        ),
         env=env,
         capture_output=True,
         text=True,
