@@ -39,6 +39,7 @@ import psycopg
 import pytest
 
 from orchestration.marts import DBT_PROJECT_DIR, dbt_env
+from orchestration.marts.project import dbt_command
 
 SHOP, OTHER = "dbt_shop", "dbt_other"
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -204,6 +205,24 @@ def journeys(state: str) -> list[Sess]:
     return sessions
 
 
+_SESSION_ATTRIBUTES = (
+    "referrer_host",
+    "referrer_class",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "device_type",
+    "country_code",
+    "country",
+)
+
+
+def _session_attributes(s: Sess) -> dict:
+    """What a session's events and its core.sessions row share: traffic source, device and place."""
+    return {name: getattr(s, name) for name in _SESSION_ATTRIBUTES}
+
+
 def _event_rows(s: Sess):
     start = at(s.start)
     for seq, ev in enumerate(sorted(s.events, key=lambda e: e.offset_s), start=1):
@@ -224,15 +243,7 @@ def _event_rows(s: Sess):
             "traits": json.dumps({}),
             "page_path": ev.path,
             "page_url": f"https://shop.example.com{ev.path}" if ev.path else None,
-            "referrer_host": s.referrer_host,
-            "referrer_class": s.referrer_class,
-            "channel": s.channel,
-            "utm_source": s.utm_source,
-            "utm_medium": s.utm_medium,
-            "utm_campaign": s.utm_campaign,
-            "device_type": s.device_type,
-            "country_code": s.country_code,
-            "country": s.country,
+            **_session_attributes(s),
             "is_bot": False,
             "session_id": s.session_id,
             "session_event_sequence": seq,
@@ -259,15 +270,7 @@ def _session_row(s: Sess):
         "page_view_count": len(pages),
         "landing_page_path": pages[0].path if pages else None,
         "exit_page_path": pages[-1].path if pages else None,
-        "referrer_host": s.referrer_host,
-        "referrer_class": s.referrer_class,
-        "channel": s.channel,
-        "utm_source": s.utm_source,
-        "utm_medium": s.utm_medium,
-        "utm_campaign": s.utm_campaign,
-        "device_type": s.device_type,
-        "country_code": s.country_code,
-        "country": s.country,
+        **_session_attributes(s),
     }
 
 
@@ -399,19 +402,7 @@ def run_dbt(url: str, *args: str, target_path: Path, check: bool = True) -> subp
     """Run the dbt CLI against `url` with its own target/log path (concurrent runs never clash)."""
     env = {**os.environ, **dbt_env(url)}
     proc = subprocess.run(
-        [
-            DBT,
-            "--no-use-colors",
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(target_path),
-            "--log-path",
-            str(target_path),
-        ],
+        dbt_command(*args, target_path=target_path, log_path=target_path, executable=DBT),
         env=env,
         capture_output=True,
         text=True,
