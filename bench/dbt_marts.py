@@ -1,15 +1,17 @@
-"""Benchmark: `dbt build` of every mart over ~1,000,000 synthetic events, full and incremental.
+"""Benchmark: the dbt build of every mart over ~1,000,000 synthetic events, full and incremental.
 
-    .venv/bin/python bench/dbt_marts.py [--sessions 125000] [--keep]
+    .venv/bin/python bench/dbt_marts.py [--sessions 125000] [--rounds 3] [--keep]
 
 Fills core.* of a scratch database `touchline_bench_marts` (on the embedded server, or the server of
-DATABASE_URL) with sessions x 8 events through generate_series (bench/dbt_marts.sql), then times the
-`dbt build` the Dagster assets run (orchestration/marts/assets.py BUILD_ARGS: every model, seed and data
-test) with --full-refresh, and incremental after one more day of sessions (written to core with the
-change-log rows a core build writes for them), and prints both and their ratio (issue 11: <= 25 %; the
-full build within 10 % of BASELINE_REV's, timed first on the same data). Wall-clock times of the dbt
-process, startup included; node seconds by resource type for each build; and a `dbt build` that runs
-no node, the fixed cost every invocation pays. The scratch database is dropped afterwards unless --keep.
+DATABASE_URL) with sessions x 8 events through generate_series (bench/dbt_marts.sql), then times the dbt
+build as the nightly run does it: the Dagster asset `touchline_dbt_assets` (dbt in the run worker's process,
+orchestration/marts/runner.py, D15; every model, seed and data test, each test an asset check), each build in
+a fresh Python process that has loaded the code location, as a run worker has. A round: a full build
+(--full-refresh), one more day of sessions written to core with the change-log rows a core build writes for
+them, the incremental build; then another day and the same incremental build as a dbt process (how the asset
+ran dbt before D15), for comparison. Printed: each time, incremental / full (issue 11: <= 25 %), and the full
+build against BASELINE_REV's `dbt build --full-refresh` (a dbt process, as it ran then; issue 11: within
+10 %), timed first in each round on the same data. The scratch database is dropped afterwards unless --keep.
 """
 
 from __future__ import annotations
@@ -107,6 +109,54 @@ def run_dbt(url: str, target: Path, *args: str, project_dir: Path | None = None)
     return elapsed
 
 
+def asset_build(url: str, full_refresh: bool) -> float:
+    """Seconds of one build through the Dagster asset, in a fresh process that loads the code location
+    first (a run worker's start is not the build's); fails on a failed build."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--asset-build", "full" if full_refresh else "incremental", "--url", url],
+        capture_output=True,
+        text=True,
+        cwd=str(ROOT),
+    )
+    result = proc.stdout.strip().splitlines()[-1:] or [""]
+    if proc.returncode != 0 or not result[0].startswith("ASSET_BUILD "):
+        raise SystemExit(f"asset build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
+    _, seconds, checks, materialized = result[0].split()
+    print(f"    {materialized} assets materialized, {checks} asset checks passed")
+    return float(seconds)
+
+
+def _asset_build_child(url: str, full_refresh: bool) -> None:
+    import contextlib
+    import io
+
+    from dagster import materialize
+
+    import orchestration.definitions  # noqa: F401  (what a run worker loads before any step)
+    from orchestration.marts import DBT_ASSETS_OP, dbt_resource, touchline_dbt_assets
+
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):  # the compute log: dbt's console lines
+        result = materialize(
+            [touchline_dbt_assets],
+            resources={"dbt": dbt_resource(url)},
+            run_config={"ops": {DBT_ASSETS_OP: {"config": {"full_refresh": full_refresh}}}},
+            raise_on_error=False,
+        )
+    elapsed = time.perf_counter() - started
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    if not result.success or not all(c.passed for c in checks):
+        raise SystemExit("the build failed or a check did not pass")
+    print(f"ASSET_BUILD {elapsed:.3f} {len(checks)} {len(result.get_asset_materialization_events())}")
+
+
+def add_day(url: str, suffix: str) -> int:
+    """One more day of sessions in core, with its change-log rows; the number of its sessions."""
+    with db.connect(url, autocommit=True) as conn:
+        conn.execute(NEXT_DAY_SQL.replace("_next", suffix))
+        return conn.execute(f"SELECT count(*) FROM core.sessions WHERE session_id LIKE '%\\{suffix}'").fetchone()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=125_000, help="sessions (x 8 events each)")
@@ -116,14 +166,19 @@ def main() -> None:
         "--rounds",
         type=int,
         default=3,
-        help="rounds of (baseline full, full, one more day, incremental, no-node build); medians",
+        help="rounds of (baseline full, full, one more day, incremental, one more day, incremental as a dbt process); medians",
     )
     parser.add_argument(
         "--baseline-rev",
         default=BASELINE_REV,
         help="git revision whose dbt project's full build is timed first, for comparison ('' = skip)",
     )
+    parser.add_argument("--asset-build", choices=["full", "incremental"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.asset_build:
+        _asset_build_child(args.url, args.asset_build == "full")
+        return
 
     url = db.libpq_url(db.with_database(db.server_url(), "touchline_bench_marts"))
     db.drop_database(url)
@@ -158,8 +213,8 @@ def main() -> None:
                 ).stdout
                 subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
                 run_dbt(url, old / "target", "parse", project_dir=old / "dbt_project")
-            run_dbt(url, target, "parse")  # what the previous Dagster run leaves: its partial-parse file
-            times: dict[str, list[float]] = {"before": [], "full": [], "incremental": [], "floor": []}
+            run_dbt(url, target, "parse")  # the partial-parse state a dbt process finds
+            times: dict[str, list[float]] = {"before": [], "full": [], "incremental": [], "process": []}
             for n in range(1, args.rounds + 1):
                 print(f"round {n} of {args.rounds}")
                 if old:
@@ -172,38 +227,26 @@ def main() -> None:
                             project_dir=old / "dbt_project",
                         )
                     )
-                    print(f"  full dbt build of {args.baseline_rev} (before issue 11): {times['before'][-1]:.1f} s")
-                times["full"].append(run_dbt(url, target, *BUILD_ARGS, "--full-refresh"))
-                print(f"  full dbt build (--full-refresh) over {events:,} events: {times['full'][-1]:.1f} s")
-                with db.connect(url, autocommit=True) as conn:
-                    conn.execute(NEXT_DAY_SQL.replace("_next", f"_d{n}"))
-                    day = conn.execute(
-                        f"SELECT count(*) FROM core.sessions WHERE session_id LIKE '%\\_d{n}'"
-                    ).fetchone()[0]
-                times["incremental"].append(run_dbt(url, target, *BUILD_ARGS))
-                print(
-                    f"  incremental dbt build after one more day ({day:,} sessions): {times['incremental'][-1]:.1f} s"
-                    f" = {100 * times['incremental'][-1] / times['full'][-1]:.0f} % of this round's full"
-                )
-                # the fixed cost of any dbt invocation: process start and parse; no node runs
-                times["floor"].append(
-                    run_dbt(
-                        url,
-                        target,
-                        "build",
-                        "--select",
-                        "resource_type:seed",
-                        "--exclude",
-                        "resource_type:seed",
-                        "--no-write-json",
+                    print(
+                        f"  full dbt build of {args.baseline_rev} (before issue 11, a dbt process): {times['before'][-1]:.1f} s"
                     )
+                times["full"].append(asset_build(url, full_refresh=True))
+                print(f"  full build through the asset over {events:,} events: {times['full'][-1]:.1f} s")
+                day = add_day(url, f"_d{n}")
+                times["incremental"].append(asset_build(url, full_refresh=False))
+                print(
+                    f"  incremental build through the asset after one more day ({day:,} sessions):"
+                    f" {times['incremental'][-1]:.1f} s = {100 * times['incremental'][-1] / times['full'][-1]:.0f} %"
+                    " of this round's full"
                 )
-                print(f"  dbt build of no node (process start and parse): {times['floor'][-1]:.1f} s")
+                add_day(url, f"_p{n}")
+                times["process"].append(run_dbt(url, target, *BUILD_ARGS))
+                print(f"  the same incremental build as a dbt process (before D15): {times['process'][-1]:.1f} s")
             med = {k: statistics.median(v) for k, v in times.items() if v}
             ratios = [i / f for i, f in zip(times["incremental"], times["full"])]
             print(
                 f"medians of {args.rounds} rounds: full {med['full']:.1f} s, incremental {med['incremental']:.1f} s,"
-                f" no-node build {med['floor']:.1f} s"
+                f" incremental as a dbt process {med['process']:.1f} s"
             )
             if "before" in med:
                 print(
@@ -214,10 +257,6 @@ def main() -> None:
                 f"incremental / full: {100 * med['incremental'] / med['full']:.0f} % of medians, per round "
                 + ", ".join(f"{100 * r:.0f} %" for r in ratios)
                 + " (target <= 25 %)"
-            )
-            print(
-                f"no-node build / full: {100 * med['floor'] / med['full']:.0f} %: what every dbt process pays;"
-                f" incremental minus it: {100 * (med['incremental'] - med['floor']) / med['full']:.0f} % of full"
             )
     finally:
         if not args.keep:
