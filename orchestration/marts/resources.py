@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, EnvVar, InitResourceContext, OpExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource
 from dagster_dbt.asset_utils import extract_runtime_selection_from_args, get_updated_cli_invocation_params_for_context
+from dagster_dbt.compat import DBT_PYTHON_VERSION
 from dagster_dbt.dbt_manifest import DbtManifestParam, validate_manifest
 from pydantic import Field
 
@@ -54,7 +55,8 @@ class TouchlineDbtResource(DbtCliResource):
     ) -> InProcessDbtInvocation:
         """`DbtCliResource.cli` with dbt in this process: the same selection of the context's assets and
         checks, the same arguments, the same streamed events; what dagster-dbt passes a dbt process in its
-        environment is passed as options (no adapter handle: row counts and column metadata are not fetched)."""
+        environment is passed as options (no adapter handle: row counts and column metadata are not fetched), and
+        the dbt version is this process's."""
         translator = dagster_dbt_translator or DagsterDbtTranslator()
         cleaned_args, selects, excludes = extract_runtime_selection_from_args(args)
         params = get_updated_cli_invocation_params_for_context(
@@ -88,7 +90,7 @@ class TouchlineDbtResource(DbtCliResource):
             raise_on_error=raise_on_error,
             context=context,
             adapter=None,
-            cli_version=self._cli_version,
+            cli_version=DBT_PYTHON_VERSION,  # the dbt of this process (DbtCliResource runs `dbt --version`: seconds)
             project=params.dbt_project,
         )
 
