@@ -5,7 +5,8 @@
     today (a session dated in the future neither creates periods nor counts as activity); the period in
     progress has is_period_complete = false. A table rebuilt on every run from
     int_people_activity_periods (incremental per person): a small aggregate whose rows change with
-    every new session. -#}
+    every new session. The as-of day comes from stg_core__sessions (the sessions of marts.sessions, one
+    row per core session with the same start), so the model does not wait for the sessions mart. -#}
 {{ config(materialized='table') }}
 
 {%- set max_period = var('retention_max_period') -%}
@@ -20,7 +21,7 @@ activity as (
 project_bounds as (
     -- the as-of day: the latest session day (sessions after today are left out)
     select project_id, max(started_at at time zone 'UTC')::date as last_activity_date
-    from {{ ref('sessions') }}
+    from {{ ref('stg_core__sessions') }}
     where (started_at at time zone 'UTC')::date <= current_date
     group by project_id
 ),
