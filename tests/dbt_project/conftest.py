@@ -398,16 +398,19 @@ def load_core(url: str, state: str) -> None:
         conn.commit()
 
 
-def run_dbt(url: str, *args: str, target_path: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the dbt CLI against `url` with its own target/log path (concurrent runs never clash)."""
+def run_dbt(
+    url: str, *args: str, target_path: Path, check: bool = True, project_dir: Path = DBT_PROJECT_DIR
+) -> subprocess.CompletedProcess:
+    """Run the dbt CLI against `url` with its own target/log path (concurrent runs never clash), on the
+    project in `project_dir` (default: the repository's; a test that edits the project runs a copy)."""
     env = {**os.environ, **dbt_env(url)}
     proc = subprocess.run(
-        dbt_command(*args, target_path=target_path, log_path=target_path, executable=DBT),
+        dbt_command(*args, target_path=target_path, log_path=target_path, project_dir=project_dir, executable=DBT),
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=str(DBT_PROJECT_DIR),
+        cwd=str(project_dir),
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}")

@@ -26,7 +26,10 @@ from orchestration.marts.assets import BUILD_ARGS  # what the Dagster assets run
 from tests.orchestration.pipeline_helpers import CHROME, insert_raw, reset, run_core
 
 MARTS = ["page_views", "sessions", "conversions", "attribution", "users", "retention_cohorts", "session_summary_daily"]
-TABLES = [f"marts.{m}" for m in MARTS] + ["intermediate.int_conversions_deduplicated"]
+TABLES = [f"marts.{m}" for m in MARTS] + [
+    "intermediate.int_conversions_deduplicated",
+    "intermediate.int_people_activity_periods",
+]
 P = "inv"
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)  # "today" of the runs (received_at)
 

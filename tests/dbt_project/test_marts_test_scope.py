@@ -1,6 +1,6 @@
 """An incremental `dbt build` tests the rows it changed; rows that failed are tested again until a build
 passes; without a passing build to start from, tests read whole tables (dbt_project/macros/test_scope.sql).
-Unchanged views are left alone (dbt_project/macros/view_replace.sql)."""
+Unchanged views and seeds are left alone (dbt_project/macros/view_replace.sql, seed_unchanged.sql)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from conftest import SHOP, load_core, run_dbt
 
-NOT_NULL_CHANNEL = "test.touchline.not_null_sessions_channel"
+NOT_NULL_SESSIONS = "test.touchline.not_null_columns_sessions"  # channel among its columns
 RELATIONSHIP = "test.touchline.relationships_conversions_session_id__session_id__ref_sessions_"
 
 
@@ -45,8 +45,8 @@ def test_incremental_build_tests_what_it_changed(scope_db_url, tmp_path):
     run_dbt(url, "build", "--full-refresh", target_path=tmp_path)
     full = results(tmp_path)
     # a full refresh tests whole tables, and its passing tests start the tests' watermark
-    assert full[NOT_NULL_CHANNEL]["status"] == "pass"
-    assert "change_log" not in full[NOT_NULL_CHANNEL]["compiled_code"]
+    assert full[NOT_NULL_SESSIONS]["status"] == "pass"
+    assert "change_log" not in full[NOT_NULL_SESSIONS]["compiled_code"]
     with psycopg.connect(url, autocommit=True) as conn:
         top = conn.execute("SELECT max(seq) FROM core.change_log").fetchone()[0]
         assert data_tests_watermark(conn) == top
@@ -64,11 +64,13 @@ def test_incremental_build_tests_what_it_changed(scope_db_url, tmp_path):
     # incremental: the tests read the logged persons' rows only, so the untouched row is not read
     inc = run_dbt(url, "build", target_path=tmp_path)
     first = results(tmp_path)
-    assert first[NOT_NULL_CHANNEL]["status"] == "pass"
-    assert "core.change_log" in first[NOT_NULL_CHANNEL]["compiled_code"]
+    assert first[NOT_NULL_SESSIONS]["status"] == "pass"
+    assert "core.change_log" in first[NOT_NULL_SESSIONS]["compiled_code"]
     assert all(r["status"] in ("pass", "success", "warn") for r in first.values())
     # views whose definition did not change are left alone
     assert first["model.touchline.stg_core__sessions"]["adapter_response"].get("_message") == "SELECT 1", inc.stdout
+    # and so is the seed whose CSV did not change
+    assert first["seed.touchline.currency_rates"]["adapter_response"].get("_message") == "UNCHANGED", inc.stdout
     with psycopg.connect(url, autocommit=True) as conn:
         bound = conn.execute("SELECT max(seq) FROM core.change_log").fetchone()[0]
         assert data_tests_watermark(conn) == bound > top
@@ -100,7 +102,7 @@ def test_incremental_build_tests_what_it_changed(scope_db_url, tmp_path):
     again = run_dbt(url, "build", target_path=tmp_path, check=False)
     assert again.returncode != 0
     assert results(tmp_path)[RELATIONSHIP]["status"] == "fail"
-    assert results(tmp_path)[NOT_NULL_CHANNEL]["status"] == "pass"
+    assert results(tmp_path)[NOT_NULL_SESSIONS]["status"] == "pass"
 
     # no passing build to start from: every test reads its whole table and finds the untouched row too
     with psycopg.connect(url, autocommit=True) as conn:
@@ -108,6 +110,8 @@ def test_incremental_build_tests_what_it_changed(scope_db_url, tmp_path):
     whole = run_dbt(url, "build", target_path=tmp_path, check=False)
     assert whole.returncode != 0
     last = results(tmp_path)
-    assert last[NOT_NULL_CHANNEL]["status"] == "fail"
-    assert "change_log" not in last[NOT_NULL_CHANNEL]["compiled_code"]
+    assert last[NOT_NULL_SESSIONS]["status"] == "fail"
+    assert "change_log" not in last[NOT_NULL_SESSIONS]["compiled_code"]
+    with psycopg.connect(url, autocommit=True) as conn:  # its rows name the column: the untouched row's channel
+        assert conn.execute(last[NOT_NULL_SESSIONS]["compiled_code"]).fetchall() == [("channel", 1)]
     assert last[RELATIONSHIP]["status"] == "fail"
