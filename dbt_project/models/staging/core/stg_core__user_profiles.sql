@@ -1,6 +1,4 @@
-{#- A single select, no CTE: PostgreSQL does not flatten a view that has a WITH list into the query that
-    reads it, so the incremental marts' filters on changed persons could not use core's indexes through
-    it (docs/architecture.md D14). -#}
+-- One select, no WITH list, so that a filter on persons reaches core's index (docs/architecture.md D14).
 
 select
     project_id,
