@@ -28,7 +28,11 @@ def _alive(pid: int) -> bool:
 def test_a_child_dies_when_its_parent_is_killed():
     parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
     child = int(parent.stdout.readline())
-    time.sleep(0.5)  # the child has exec'd sleep
+    # wait until the child has exec'd sleep (its death signal is set by then), however loaded the machine
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0] != b"/bin/sleep":
+        assert time.monotonic() < deadline, "the child never exec'd"
+        time.sleep(0.05)
     assert _alive(child)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait(10)
