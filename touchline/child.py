@@ -20,6 +20,9 @@ PR_SET_PDEATHSIG = 1
 def exec_dying_with_parent(argv: list[str], sig: int = signal.SIGTERM) -> None:
     """Replace this process with `argv`, set to receive `sig` when the parent process dies."""
     parent = os.getppid()
+    # an ignored or blocked signal stays so across exec: the death signal must do its default, kill
+    signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
