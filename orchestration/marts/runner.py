@@ -81,9 +81,6 @@ class DbtThread:
         self._thread.join(timeout)
         return self.returncode
 
-    def poll(self) -> int | None:
-        return None if self._thread.is_alive() else self.returncode
-
     def send_signal(self, _sig: int = 0) -> None:
         """What SIGINT does to a dbt process: a KeyboardInterrupt in dbt's main thread (it stops starting
         nodes, cancels its connections and ends), and the queries running now cancelled, so that dbt's
