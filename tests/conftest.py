@@ -8,12 +8,47 @@ tests never see the demo data and two test sessions never see each other.
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import traceback
 
 import psycopg
 import pytest
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+# A test that hangs fails after pyproject's `timeout` (pytest-timeout) and the run goes on. Where every
+# thread stood at that moment is printed again at the very end, a few lines a thread, so that a CI log
+# that shows only its last lines still says what waited for what.
+_HUNG: list[str] = []
+
+
+def _where_threads_stand(frames: int = 4) -> list[str]:
+    names = {t.ident: t.name for t in threading.enumerate()}
+    lines = []
+    for ident, frame in sys._current_frames().items():
+        if ident == threading.get_ident():
+            continue  # the main thread's stack is the failure's traceback
+        stack = traceback.extract_stack(frame)[-frames:]
+        where = " <- ".join(f"{os.path.basename(f.filename)}:{f.lineno} {f.name}" for f in reversed(stack))
+        lines.append(f"  [{names.get(ident, ident)}] {where}")
+    return lines
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed and call.excinfo is not None and "Timeout" in str(call.excinfo.value):
+        _HUNG.extend([f"{item.nodeid} ({report.when}) timed out; the threads then:", *_where_threads_stand()])
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _HUNG:
+        terminalreporter.section("hung tests")
+        for line in _HUNG:
+            terminalreporter.line(line)
 
 
 @pytest.fixture(scope="session")
