@@ -7,7 +7,10 @@ most every `reconnect_interval_s` and requests in between fail fast with 503.
 The writer (`writer.GroupWriter`) owns one connection for group commits; `Database` keeps one more
 for the small reads (key lookups, CORS origins, health) and the periodic `last_used_at` update.
 Both connect with a short timeout and report `DatabaseUnavailable` (answered 503) instead of
-waiting: a request never hangs on a database that is down.
+waiting: a request never hangs on a database that is down. Nor does the API on one that is up but
+stuck: its sessions wait at most `LOCK_TIMEOUT` for a lock (a DBA's open transaction on raw.events, a
+partition being created) and `STATEMENT_TIMEOUT` for a statement; the group that waited is answered 503
+and the writer goes on with the next.
 """
 
 from __future__ import annotations
@@ -23,16 +26,26 @@ from touchline.db import DatabaseUnavailable, libpq_url
 
 __all__ = ["Database", "DatabaseUnavailable", "close_quietly", "connect"]
 
+LOCK_TIMEOUT = "5s"
+STATEMENT_TIMEOUT = "30s"
+
 
 async def connect(url: str, timeout: float) -> psycopg.AsyncConnection:
     """An autocommit async connection within `timeout` seconds, or DatabaseUnavailable."""
     try:
-        return await asyncio.wait_for(
-            psycopg.AsyncConnection.connect(url, autocommit=True, application_name="touchline-ingest"), timeout
-        )
+        return await asyncio.wait_for(_connect(url), timeout)
     except (TimeoutError, OSError, psycopg.Error) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "timed out"
         raise DatabaseUnavailable(f"database not reachable: {reason}") from None
+
+
+async def _connect(url: str) -> psycopg.AsyncConnection:
+    conn = await psycopg.AsyncConnection.connect(url, autocommit=True, application_name="touchline-ingest")
+    await conn.execute(
+        "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
+        (LOCK_TIMEOUT, STATEMENT_TIMEOUT),
+    )
+    return conn
 
 
 async def close_quietly(conn: psycopg.AsyncConnection | None) -> None:

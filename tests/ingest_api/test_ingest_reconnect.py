@@ -5,7 +5,12 @@ from __future__ import annotations
 import time
 import uuid
 
+import psycopg
+from fastapi.testclient import TestClient
 from ingest_helpers import basic
+
+from ingest_api import database
+from ingest_api.app import create_app
 
 
 def track():
@@ -37,3 +42,25 @@ def test_connections_cut_by_a_restart_are_replaced_without_a_503(client, project
     answers = [client.post("/v1/track", json=m, headers=basic(key)) for m in (track(), track())]
     assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
     assert conn.execute("SELECT count(*) FROM raw.events WHERE project_id = %s", (project_id,)).fetchone()[0] == 3
+
+
+def test_a_lock_held_on_raw_events_gives_503s_not_a_stuck_api(settings, project, conn, database_url, monkeypatch):
+    """A session that keeps raw.events locked (a DBA's open transaction, a stuck migration) costs the API
+    503s for as long as it lasts, never a writer or a shutdown that waits forever; once it is gone, events
+    are stored again."""
+    monkeypatch.setattr(database, "LOCK_TIMEOUT", "1s")
+    project_id, key = project
+    with psycopg.connect(database_url) as locker:
+        with TestClient(create_app(settings)) as client:
+            locker.execute("LOCK TABLE raw.events IN ACCESS EXCLUSIVE MODE")
+            held = client.post("/v1/track", json=track(), headers=basic(key))
+            assert held.status_code == 503, held.text
+            # the writer gave the group up at the lock timeout: the next group waits for the lock afresh
+            time.sleep(1.2)
+            assert client.post("/v1/track", json=track(), headers=basic(key)).status_code == 503
+            started = time.monotonic()
+        assert time.monotonic() - started < 5  # the shutdown did not wait for the lock
+        locker.rollback()
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/track", json=track(), headers=basic(key)).status_code == 200
+    assert conn.execute("SELECT count(*) FROM raw.events WHERE project_id = %s", (project_id,)).fetchone()[0] == 1
