@@ -42,6 +42,11 @@ class DbtThread:
         self.returncode: int | None = None
         self.exception: BaseException | None = None
         self.drained = False
+        # An interrupt is sent at most once and only while dbt runs (`_running` is cleared, under `_state`,
+        # inside the try that catches it), so it never lands in the except below or in another thread
+        # that reuses the ident of an ended one.
+        self._state = threading.Lock()
+        self._running, self._interrupted = True, False
         self._thread = threading.Thread(target=self._run, args=(list(args),), name="dbt", daemon=True)
         self._thread.start()
 
@@ -56,10 +61,14 @@ class DbtThread:
         try:
             with _ONE_AT_A_TIME:
                 result = dbtRunner(callbacks=[forward]).invoke(args)
+            with self._state:
+                self._running = False
             self.exception = result.exception
             # dbt's exit codes: 0 success, 1 a node failed, 2 dbt itself failed
             self.returncode = 0 if result.success else 2 if result.exception is not None else 1
         except BaseException as exc:  # anything dbtRunner let through ends the invocation, never the thread silently
+            with self._state:
+                self._running = False
             self.exception, self.returncode = exc, 2
         finally:
             self.events.put(_DONE)
@@ -85,11 +94,13 @@ class DbtThread:
         """What SIGINT does to a dbt process: a KeyboardInterrupt in dbt's main thread (it stops starting
         nodes, cancels its connections and ends), and the queries running now cancelled, so that dbt's
         thread, which waits for its nodes, wakes up to see it."""
-        if not self._thread.is_alive():
-            return
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(self._thread.ident), ctypes.py_object(KeyboardInterrupt)
-        )
+        with self._state:
+            if not self._running or self._interrupted:
+                return
+            self._interrupted = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                ctypes.c_ulong(self._thread.ident), ctypes.py_object(KeyboardInterrupt)
+            )
         from dbt.adapters.factory import FACTORY
 
         for adapter in list(FACTORY.adapters.values()):
