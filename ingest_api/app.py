@@ -9,7 +9,6 @@ the app starts and answers 503 until it is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import ipaddress
 import logging
@@ -71,13 +70,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # cyclic GC run every few events. Freeze what startup allocated and collect less often.
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
-    flusher = asyncio.create_task(rt.keys.flush_forever(settings.last_used_interval_s))
+    stopping = asyncio.Event()
+    flusher = asyncio.create_task(rt.keys.flush_forever(settings.last_used_interval_s, stopping))
     try:
         yield
     finally:
-        flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flusher
+        stopping.set()
+        await flusher
         await rt.writer.stop()
         await rt.keys.flush_used()
         await rt.db.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import math
 import time
@@ -162,9 +163,14 @@ class KeyStore:
             self._used |= used
             log.warning("could not record key use: %s", exc)
 
-    async def flush_forever(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
+    async def flush_forever(self, interval: float, stopping: asyncio.Event) -> None:
+        """Flush every `interval` seconds until `stopping` is set, then once more. Stopped by the event, not
+        cancelled: on Python 3.11 a cancel that meets a database call finishing at that moment can be lost
+        (asyncio.wait_for, gh-86296), and the shutdown that awaits the task then waits for good."""
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await stopping.wait()
             await self.flush_used()
 
 

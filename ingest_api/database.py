@@ -33,7 +33,8 @@ STATEMENT_TIMEOUT = "30s"
 async def connect(url: str, timeout: float) -> psycopg.AsyncConnection:
     """An autocommit async connection within `timeout` seconds, or DatabaseUnavailable."""
     try:
-        return await asyncio.wait_for(_connect(url), timeout)
+        async with asyncio.timeout(timeout):
+            return await _connect(url)
     except (TimeoutError, OSError, psycopg.Error) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "timed out"
         raise DatabaseUnavailable(f"database not reachable: {reason}") from None
@@ -52,7 +53,8 @@ async def close_quietly(conn: psycopg.AsyncConnection | None) -> None:
     """Close a connection being thrown away: briefly, and never raising."""
     if conn is not None:
         with contextlib.suppress(Exception):  # it is being thrown away
-            await asyncio.wait_for(conn.close(), 0.2)
+            async with asyncio.timeout(0.2):
+                await conn.close()
 
 
 class Database:
@@ -86,7 +88,8 @@ class Database:
                 stale = self._conn is not None and not self._conn.closed  # a connection used before
                 try:
                     conn = await self._connection()
-                    cur = await asyncio.wait_for(conn.execute(query, params), self.timeout)
+                    async with asyncio.timeout(self.timeout):
+                        cur = await conn.execute(query, params)
                     return await cur.fetchall() if cur.description else []
                 except (TimeoutError, psycopg.OperationalError, psycopg.InterfaceError, OSError) as exc:
                     await self._discard()

@@ -119,7 +119,8 @@ class GroupWriter:
         """Submit and wait at most `timeout` seconds for the commit (DatabaseUnavailable after)."""
         future = self.submit(rows, rejected, month)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                return await asyncio.shield(future)
         except TimeoutError:
             raise DatabaseUnavailable("the database did not confirm the write in time") from None
 
