@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
@@ -11,6 +12,8 @@ from ingest_helpers import basic
 
 from ingest_api import database
 from ingest_api.app import create_app
+from ingest_api.auth import KeyStore
+from ingest_api.database import Database
 
 
 def track():
@@ -64,3 +67,37 @@ def test_a_lock_held_on_raw_events_gives_503s_not_a_stuck_api(settings, project,
     with TestClient(create_app(settings)) as client:
         assert client.post("/v1/track", json=track(), headers=basic(key)).status_code == 200
     assert conn.execute("SELECT count(*) FROM raw.events WHERE project_id = %s", (project_id,)).fetchone()[0] == 1
+
+
+def test_the_key_flusher_stops_at_once_while_it_writes(database_url, project, conn):
+    """The flusher of last_used_at is stopped by an event, whatever it is doing. It was cancelled before, and
+    on Python 3.11 a cancel that meets a database call finishing at that moment is lost (asyncio.wait_for
+    loses most of them then): the app's shutdown waited for good (the CI run of stop 17)."""
+    project_id, _ = project
+    key_id = conn.execute("SELECT key_id FROM ops.api_keys WHERE project_id = %s", (project_id,)).fetchone()[0]
+
+    async def scenario() -> list[float]:
+        db = Database(database_url, timeout=5.0)
+        keys = KeyStore(db, ttl=1.0)
+        waits = []
+        for attempt in range(100):
+            stopping = asyncio.Event()
+            keys.mark_used(key_id)  # a key used since the last flush: every round trip writes
+            flusher = asyncio.create_task(keys.flush_forever(0.001, stopping))
+            for _ in range(attempt % 50):
+                keys.mark_used(key_id)
+                await asyncio.sleep(0)
+            # stop it at a different point of its database call each time (cancelling it this way, 22 of
+            # 100 shutdowns of the old flusher did not end)
+            await asyncio.sleep((attempt % 30) * 0.0001)
+            started = time.monotonic()
+            stopping.set()
+            await asyncio.wait_for(asyncio.shield(flusher), 5)
+            waits.append(time.monotonic() - started)
+        await db.close()
+        return waits
+
+    waits = asyncio.run(scenario())
+    assert max(waits) < 2, waits
+    used = conn.execute("SELECT last_used_at FROM ops.api_keys WHERE key_id = %s", (key_id,)).fetchone()[0]
+    assert used is not None  # it did write while it ran
