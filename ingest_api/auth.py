@@ -164,13 +164,16 @@ class KeyStore:
             log.warning("could not record key use: %s", exc)
 
     async def flush_forever(self, interval: float, stopping: asyncio.Event) -> None:
-        """Flush every `interval` seconds until `stopping` is set, then once more. Stopped by the event, not
-        cancelled: on Python 3.11 a cancel that meets a database call finishing at that moment can be lost
-        (asyncio.wait_for, gh-86296), and the shutdown that awaits the task then waits for good."""
-        while not stopping.is_set():
+        """Flush every `interval` seconds until `stopping` is set (the shutdown flushes last, after the
+        writer). Stopped by the event, not cancelled: on Python 3.11 a cancel that meets a database call
+        finishing at that moment can be lost (asyncio.wait_for, gh-86296), and the shutdown that awaits the
+        task then waits for good."""
+        while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(interval):
                     await stopping.wait()
+            if stopping.is_set():
+                return
             await self.flush_used()
 
 
