@@ -130,20 +130,23 @@ def _asset_build_child(url: str, full_refresh: bool) -> None:
     import contextlib
     import io
 
-    from dagster import materialize
+    from dagster import DagsterInstance, materialize
 
     import orchestration.definitions  # noqa: F401  (what a run worker loads before any step)
     from orchestration.marts import DBT_ASSETS_OP, dbt_resource, touchline_dbt_assets
 
-    started = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):  # the compute log: dbt's console lines
-        result = materialize(
-            [touchline_dbt_assets],
-            resources={"dbt": dbt_resource(url)},
-            run_config={"ops": {DBT_ASSETS_OP: {"config": {"full_refresh": full_refresh}}}},
-            raise_on_error=False,
-        )
-    elapsed = time.perf_counter() - started
+    # a run worker has its instance (storage) before the run starts, as it has the code location
+    with DagsterInstance.ephemeral() as instance:
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):  # the compute log: dbt's console lines
+            result = materialize(
+                [touchline_dbt_assets],
+                resources={"dbt": dbt_resource(url)},
+                run_config={"ops": {DBT_ASSETS_OP: {"config": {"full_refresh": full_refresh}}}},
+                instance=instance,
+                raise_on_error=False,
+            )
+        elapsed = time.perf_counter() - started
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     if not result.success or not all(c.passed for c in checks):
         raise SystemExit("the build failed or a check did not pass")
