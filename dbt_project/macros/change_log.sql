@@ -50,15 +50,20 @@
     {{ alias }}.seq > coalesce({{ change_consumed() }}, -1) and {{ alias }}.seq <= {{ change_bound() }}
 {%- endmacro %}
 
-{#- True when this incremental run must recompute the whole mart. Only called in incremental runs. -#}
+{#- True when this incremental run must recompute the whole mart. Only called in incremental runs.
+    Asked once per rendering of the model (its SQL asks several times, the strategy once more): the
+    answer is kept in the rendering's own copy of `model`. -#}
 {% macro change_log_reset() -%}
     {%- if not execute -%}{{ return(false) }}{%- endif -%}
-    {%- set query -%}
-        select {{ change_consumed() }} is null
-            or exists (select 1 from {{ source('core', 'change_log') }} as log
-                       where log.kind = 'all' and {{ change_range('log') }})
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0]) }}
+    {%- if '_change_log_reset' not in model -%}
+        {%- set query -%}
+            select {{ change_consumed() }} is null
+                or exists (select 1 from {{ source('core', 'change_log') }} as log
+                           where log.kind = 'all' and {{ change_range('log') }})
+        {%- endset -%}
+        {%- do model.update({'_change_log_reset': run_query(query).columns[0].values()[0]}) -%}
+    {%- endif -%}
+    {{ return(model['_change_log_reset']) }}
 {%- endmacro %}
 
 {#- post-hook of every mart that follows the change log. -#}

@@ -87,8 +87,9 @@
 {#- SQL condition selecting the rows of `scope` changed in this invocation's range (columns qualified
     with `alias.` when given), or none when the test reads the whole table. -#}
 {% macro test_scope_condition(scope, alias=none, person_column='blended_user_id') -%}
+    {%- if scope is none -%}{{ return(none) }}{%- endif -%}
     {%- set range = test_change_range() -%}
-    {%- if range is none or scope is none -%}{{ return(none) }}{%- endif -%}
+    {%- if range is none -%}{{ return(none) }}{%- endif -%}
     {%- set p = (alias ~ '.') if alias else '' -%}
     {%- set persons -%}
         select log.project_id, log.entity_id
