@@ -15,6 +15,7 @@ invocation_id = "00000000-0000-0000-0000-000000000000"
 execute = True
 project_name = "touchline"
 graph = {"nodes": {}}  # no nodes: test_scope_and() renders nothing, as in a full build
+model = {}  # the node being rendered: change_log_reset() keeps its answer (run_query's, always false) in it
 
 
 def var(name, default=None):
