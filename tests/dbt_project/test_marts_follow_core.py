@@ -316,6 +316,14 @@ def test_every_mart_equals_a_full_refresh_after_incremental_runs(inv_db, tmp_pat
         assert conn.execute(
             "SELECT page_views, events, duration_seconds, engaged_seconds FROM marts.sessions WHERE device_id = 'd12'"
         ).fetchall() == [(2, 5, 0.02 * 3600 + 200, 230)]
+        # sessions computes its engaged time from the events, as page_views does: the two agree everywhere
+        differ, engaged = conn.execute(
+            "SELECT count(*) FILTER (WHERE s.engaged_seconds IS DISTINCT FROM v.engaged_seconds),"
+            " count(*) FILTER (WHERE v.engaged_seconds IS NOT NULL) FROM marts.sessions AS s LEFT JOIN ("
+            "  SELECT project_id, session_id, sum(engaged_seconds) AS engaged_seconds FROM marts.page_views"
+            "  GROUP BY 1, 2) AS v USING (project_id, session_id)"
+        ).fetchone()
+        assert (differ, engaged > 0) == (0, True)
         final = digest(conn)
 
         # a core full refresh logs `all`: an incremental dbt build then rebuilds every mart, to the same tables

@@ -73,6 +73,8 @@ def marts(database_url, dataset, tmp_path_factory):
             "--full-refresh",
             "--select",
             "+attribution",
+            "--indirect-selection",  # the lineage's own tests, not page_views' test that also reads sessions
+            "cautious",
             target_path=tmp_path_factory.mktemp("dbt_target_truth"),
         )
         with psycopg.connect(url, autocommit=True) as conn:

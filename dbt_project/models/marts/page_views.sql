@@ -67,37 +67,8 @@ views as (
     where event_type in ('page', 'screen')
 ),
 
-activity_events as (
-    select
-        project_id,
-        blended_user_id,
-        properties ->> 'page_view_id' as page_view_id,
-        event_name,
-        case when event_name in ('Page Ping', 'Page Ended')
-            then {{ json_numeric('properties', 'engaged_seconds') }}
-        end as engaged_seconds,
-        case when event_name = 'Page Scrolled'
-            then {{ json_numeric('properties', 'depth') }}
-            else {{ json_numeric('properties', 'max_scroll_depth') }}
-        end as scroll_depth
-    from {{ scoped_events }}
-    where event_type = 'track'
-      and event_name in ('Page Ping', 'Page Scrolled', 'Page Ended')
-      and properties ->> 'page_view_id' is not null
-),
-
 activity as (
-    -- clamped to what a page view can hold: 0..24 h engaged, 0..100 % scrolled
-    select
-        project_id,
-        blended_user_id,
-        page_view_id,
-        least(greatest(round(max(engaged_seconds)), 0), 86400)::integer as engaged_seconds,
-        least(greatest(round(max(scroll_depth)), 0), 100)::integer as max_scroll_depth,
-        count(*) filter (where event_name = 'Page Ping') as heartbeats,
-        bool_or(event_name = 'Page Ended') as has_page_end
-    from activity_events
-    group by project_id, blended_user_id, page_view_id
+    {{ page_view_activity(scoped_events) | indent(4) }}
 ),
 
 sequenced as (

@@ -4,7 +4,7 @@
         incremental_strategy='scoped_delete_insert',
         unique_key=['project_id', 'session_id'],
         change_scope='people',
-        change_log_upstream=['intermediate.int_conversions_deduplicated', 'marts.conversions', 'marts.page_views'],
+        change_log_upstream=['intermediate.int_conversions_deduplicated', 'marts.conversions'],
         on_schema_change='fail',
         post_hook="{{ record_change_consumed() }}",
         indexes=[
@@ -17,7 +17,8 @@
 
 {#- One row per session of core.sessions, with the person's session number, its conversions and
     revenue (in the project's reporting currency; conversions without an exchange rate count, their
-    revenue does not), and its engaged time (marts.page_views). Incremental on the change log: every
+    revenue does not), and its engaged time (that of its page views in marts.page_views, computed from
+    the same events by the macro page_view_activity). Incremental on the change log: every
     session of the changed persons. Duration: first to last event, extended to the end of the last
     page view's engaged time when that is later (a one-page visit whose heartbeats or page end came
     with the view's engaged seconds lasts at least those seconds). -#}
@@ -36,6 +37,21 @@ sessions as (
     {% endif %}
 ),
 
+{#- The events of the scope, read twice (a CTE read twice would be materialised whole). -#}
+{%- set scoped_events -%}
+    (
+        select * from {{ ref('stg_core__events') }}
+        where not is_bot
+        {%- if change_log_incremental() %}
+          and (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
+        {%- endif %}
+    ) as scoped_events
+{%- endset %}
+
+activity as (
+    {{ page_view_activity(scoped_events) | indent(4) }}
+),
+
 session_conversions as (
     select
         project_id,
@@ -51,18 +67,22 @@ session_conversions as (
 ),
 
 session_engagement as (
-    -- null when no page view of the session reported engaged time (other SDKs)
+    -- null when no page view of the session reported engaged time (other SDKs); the session's page
+    -- views and their engaged seconds as marts.page_views computes them, from the events themselves
+    -- (sessions need not wait for page_views)
     select
-        project_id,
-        session_id,
-        sum(engaged_seconds) as engaged_seconds,
-        max(viewed_at + make_interval(secs => engaged_seconds)) as engaged_until
-    from {{ ref('page_views') }}
-    where session_id is not null
-    {% if change_log_incremental() %}
-      and (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
-    {% endif %}
-    group by project_id, session_id
+        scoped_events.project_id,
+        scoped_events.session_id,
+        sum(activity.engaged_seconds) as engaged_seconds,
+        max(scoped_events.event_at + make_interval(secs => activity.engaged_seconds)) as engaged_until
+    from {{ scoped_events }}
+    inner join activity
+        on activity.project_id = scoped_events.project_id
+        and activity.blended_user_id = scoped_events.blended_user_id
+        and activity.page_view_id = scoped_events.event_id
+    where scoped_events.event_type in ('page', 'screen')
+      and scoped_events.session_id is not null
+    group by scoped_events.project_id, scoped_events.session_id
 ),
 
 joined as (
