@@ -1,8 +1,10 @@
 """dbt in the run worker's process (orchestration/marts/runner.py, D15): errors reach Dagster, an interrupt
-stops dbt and cancels its queries, and invocations one after another in one process do not leak state."""
+stops dbt and cancels its queries, the process's older objects are out of the garbage collector's full passes
+only while dbt runs, and invocations one after another in one process do not leak state."""
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 
@@ -65,9 +67,11 @@ def test_an_interrupt_stops_dbt_and_cancels_its_running_query(dbt_environment, t
         ).fetchone()[0]:
             assert time.monotonic() < deadline, "dbt never started its query"
             time.sleep(0.2)
+        assert gc.get_freeze_count() > 0  # the process's older objects are out of the collector's way
         started = time.monotonic()
         thread.send_signal()
         assert thread.wait(30) is not None, "dbt did not stop"
+        assert gc.get_freeze_count() == 0  # and back in its care once dbt has stopped, interrupted or not
         assert time.monotonic() - started < 30
         assert thread.returncode != 0
         running = conn.execute(
