@@ -9,7 +9,9 @@ orchestration/marts/runner.py, D15; every model, seed and data test, each test a
 a fresh Python process that has loaded the code location, as a run worker has. A round: a full build
 (--full-refresh), one more day of sessions written to core with the change-log rows a core build writes for
 them, the incremental build; then another day and the same incremental build as a dbt process (how the asset
-ran dbt before D15), for comparison. Printed: each time, incremental / full (issue 11: <= 25 %), and the full
+ran dbt before D15), for comparison; then core as it was (the round's days removed), so that rounds repeat
+one measurement. Before each timed build the database is vacuumed and analysed (`settle`), as autovacuum
+leaves it a minute after a build. Printed: each time, incremental / full (issue 11: <= 25 %), and the full
 build against BASELINE_REV's `dbt build --full-refresh` (a dbt process, as it ran then; issue 11: within
 10 %), timed first in each round on the same data. The scratch database is dropped afterwards unless --keep.
 """
@@ -160,6 +162,30 @@ def add_day(url: str, suffix: str) -> int:
         return conn.execute(f"SELECT count(*) FROM core.sessions WHERE session_id LIKE '%\\{suffix}'").fetchone()[0]
 
 
+def remove_days(url: str, suffixes: list[str], log_seq: int) -> None:
+    """Core as it was before the round: the days it added and their change-log rows removed, so that every
+    round repeats the same measurement instead of stacking days on the same persons."""
+    with db.connect(url, autocommit=True) as conn:
+        for suffix in suffixes:
+            for table in ("core.events", "core.sessions"):
+                conn.execute(f"DELETE FROM {table} WHERE session_id LIKE '%\\{suffix}'")
+        conn.execute("DELETE FROM core.change_log WHERE seq > %s", (log_seq,))
+
+
+def settle(url: str) -> None:
+    """What autovacuum does within a minute of a build that wrote new tables (VACUUM ANALYZE), done before
+    the next timed build instead of during it: a nightly build never starts seconds after a full refresh,
+    and autovacuum's passes over the rebuilt marts, landing in one timed build and not the next, made
+    identical rounds differ by a second and more."""
+    with db.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+
+
+def change_log_seq(url: str) -> int:
+    with db.connect(url) as conn:
+        return conn.execute("SELECT coalesce(max(seq), 0) FROM core.change_log").fetchone()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=125_000, help="sessions (x 8 events each)")
@@ -220,7 +246,9 @@ def main() -> None:
             times: dict[str, list[float]] = {"before": [], "full": [], "incremental": [], "process": []}
             for n in range(1, args.rounds + 1):
                 print(f"round {n} of {args.rounds}")
+                log_seq = change_log_seq(url)
                 if old:
+                    settle(url)
                     times["before"].append(
                         run_dbt(
                             url,
@@ -233,8 +261,10 @@ def main() -> None:
                     print(
                         f"  full dbt build of {args.baseline_rev} (before issue 11, a dbt process): {times['before'][-1]:.1f} s"
                     )
+                settle(url)
                 times["full"].append(asset_build(url, full_refresh=True))
                 print(f"  full build through the asset over {events:,} events: {times['full'][-1]:.1f} s")
+                settle(url)
                 day = add_day(url, f"_d{n}")
                 times["incremental"].append(asset_build(url, full_refresh=False))
                 print(
@@ -245,6 +275,7 @@ def main() -> None:
                 add_day(url, f"_p{n}")
                 times["process"].append(run_dbt(url, target, *BUILD_ARGS))
                 print(f"  the same incremental build as a dbt process (before D15): {times['process'][-1]:.1f} s")
+                remove_days(url, [f"_d{n}", f"_p{n}"], log_seq)
             med = {k: statistics.median(v) for k, v in times.items() if v}
             ratios = [i / f for i, f in zip(times["incremental"], times["full"])]
             print(
