@@ -138,3 +138,16 @@ changed_people as (
 ),
     {%- endif %}
 {%- endmacro %}
+
+{#- The human (not is_bot) events of stg_core__events, only those of the CTE `changed_people` when the run
+    follows the change log: a parenthesised subquery aliased `scoped_events`, for a model that reads it
+    more than once (a CTE read twice would be materialised whole, past the persons index of core.events). -#}
+{% macro scoped_events() -%}
+    (
+        select * from {{ ref('stg_core__events') }}
+        where not is_bot
+        {%- if change_log_incremental() %}
+          and (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
+        {%- endif %}
+    ) as scoped_events
+{%- endmacro %}

@@ -36,16 +36,8 @@ changed_people as (
 ),
 {% endif %}
 
-{#- The events of the scope, read twice (a CTE read twice would be materialised whole). -#}
-{%- set scoped_events -%}
-    (
-        select * from {{ ref('stg_core__events') }}
-        where not is_bot
-        {%- if change_log_incremental() %}
-          and (project_id, blended_user_id) in (select project_id, blended_user_id from changed_people)
-        {%- endif %}
-    ) as scoped_events
-{%- endset %}
+{#- The events of the scope, read twice (macros/change_log.sql). -#}
+{%- set scoped_events = scoped_events() %}
 
 views as (
     select
