@@ -37,7 +37,7 @@ _STREAMED_LEVELS = frozenset({"info", "warn", "error"})
 def _objects_frozen() -> Iterator[None]:
     """The objects that exist before dbt starts (the code location, Dagster, dbt's modules: some 400,000)
     left out of the garbage collector's full passes while dbt runs, then handed back to it; dbt's manifest
-    joins them once it is loaded (`DbtThread._forward`, at dbt's FoundStats event). A full pass walks every
+    joins them once it is loaded (`DbtThread._run`'s callback, at dbt's FoundStats event). A full pass walks every
     tracked object while all threads wait: an incremental build over 1M events spent about 0.7 s of its
     4 to 5 in the collector, 0.2 s now (bench/dbt_marts.py), for objects that outlive the invocation."""
     gc.freeze()
@@ -66,21 +66,19 @@ class DbtThread:
         self._thread = threading.Thread(target=self._run, args=(list(args),), name="dbt", daemon=True)
         self._thread.start()
 
-    def _forward(self, msg) -> None:
-        """dbt's callback, on the thread that fires the event."""
-        from dbt_common.events.functions import msg_to_dict
-
-        if msg.info.name == "FoundStats":  # dbt has loaded its manifest: out of the collector's passes too
-            gc.freeze()
-        if msg.info.level in _STREAMED_LEVELS:
-            self.events.put(msg_to_dict(msg))
-
     def _run(self, args: list[str]) -> None:
         try:
             with _ONE_AT_A_TIME, _objects_frozen():
                 from dbt.cli.main import dbtRunner  # its first import allocates enough for a full pass
+                from dbt_common.events.functions import msg_to_dict
 
-                result = dbtRunner(callbacks=[self._forward]).invoke(args)
+                def forward(msg) -> None:
+                    if msg.info.name == "FoundStats":  # dbt has loaded its manifest: out of the passes too
+                        gc.freeze()
+                    if msg.info.level in _STREAMED_LEVELS:
+                        self.events.put(msg_to_dict(msg))
+
+                result = dbtRunner(callbacks=[forward]).invoke(args)
             with self._state:
                 self._running = False
             self.exception = result.exception
